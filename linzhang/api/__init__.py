@@ -1,0 +1,1 @@
+"""HTTP platform code shared by every domain's API: problem details, request context, health."""

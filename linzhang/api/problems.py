@@ -1,0 +1,78 @@
+"""Every error as an RFC 9457 problem document (``application/problem+json``) with a clear ``detail``."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from linzhang.errors import LinzhangError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("linzhang.http")
+
+
+def problem(
+    status: int, detail: str, *, title: str | None = None, instance: str | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _validation_detail(errors: Any) -> str:
+    if not isinstance(errors, list) or not errors:
+        return "the request is not valid"
+    parts = []
+    for error in errors:
+        if isinstance(error, dict):
+            key = error.get("key")
+            message = error.get("message", "invalid")
+            parts.append(f"{key}: {message}" if key else str(message))
+    return "; ".join(parts) or "the request is not valid"
+
+
+def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(400, _validation_detail(errors), instance=request.url.path, errors=errors)
+
+
+def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    detail = exc.detail or HTTPStatus(exc.status_code).phrase
+    response = problem(exc.status_code, detail, instance=request.url.path)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _on_domain(request: Request[Any, Any, Any], exc: LinzhangError) -> Response[dict[str, Any]]:
+    response = problem(exc.status_code, exc.detail, title=exc.title, instance=request.url.path, **exc.extra)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("request.failed", path=request.url.path, method=request.method)
+    return problem(500, "an internal error occurred; it has been logged", instance=request.url.path)
+
+
+exception_handlers: ExceptionHandlersMap = {
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    LinzhangError: _on_domain,
+    Exception: _on_unexpected,
+}
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "MediaType", "exception_handlers", "problem"]

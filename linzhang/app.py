@@ -1,0 +1,67 @@
+"""The web application: ``create_app()`` builds it from the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+import linzhang
+from linzhang.api.health import healthz, readyz
+from linzhang.api.problems import exception_handlers
+from linzhang.api.request_context import request_context_middleware
+from linzhang.bootstrap import Container, bootstrap
+from linzhang.bus import EmbeddedBus
+from linzhang.log import configure_logging
+from linzhang.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    container: Container | None = None,
+    run_embedded_bus: bool | None = None,
+) -> Litestar:
+    """The Litestar app over ``container`` (built from ``settings`` when not given).
+
+    With the in-process broker the app also runs the workers, relay and periodic jobs while it
+    serves, unless ``run_embedded_bus`` is False (tests that drive the bus by hand).
+    """
+    if container is None:
+        settings = settings or load_settings()
+        configure_logging(settings.logging)
+        container = bootstrap(settings)
+    settings = container.settings
+    embedded = container.bus.in_process if run_embedded_bus is None else run_embedded_bus
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        runner = EmbeddedBus(container.bus) if embedded else None
+        if runner is not None:
+            runner.start()
+            container.embedded = runner
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+                container.embedded = None
+
+    api = Router(path=API_PREFIX, route_handlers=[])
+    app = Litestar(
+        route_handlers=[healthz, readyz, api],
+        dependencies={"container": Provide(lambda: container, use_cache=True, sync_to_thread=False)},
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        request_max_body_size=settings.http.max_request_bytes,
+        openapi_config=OpenAPIConfig(title="linzhang", version=linzhang.__version__, path="/schema"),
+        debug=False,
+    )
+    # Outermost, so that every response (unknown routes and errors included) carries a request id.
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    return app

@@ -1,0 +1,88 @@
+"""The bus's own tables: the outbox of events and the delivery ledger (one row per event and subscriber)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linzhang.db.base import Base, UTCDateTime
+
+# BIGINT on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OutboxEvent(Base):
+    """An event, written in the same transaction as the change it describes."""
+
+    __tablename__ = "bus_events"
+
+    position: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One event for one subscriber; the consumer marks it done in the transaction that does its work."""
+
+    __tablename__ = "bus_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_position", "subscriber"),
+        CheckConstraint("status IN ('pending', 'sent', 'done', 'dead')", name="status"),
+        # The relay's claim and the redelivery scan each read one status; partial indexes keep them
+        # small however many done deliveries pile up.
+        Index(
+            "ix_bus_deliveries_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_bus_deliveries_sent",
+            "sent_at",
+            postgresql_where=text("status = 'sent'"),
+            sqlite_where=text("status = 'sent'"),
+        ),
+        Index(
+            "ix_bus_deliveries_dead",
+            "id",
+            postgresql_where=text("status = 'dead'"),
+            sqlite_where=text("status = 'dead'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_position: Mapped[int] = mapped_column(ForeignKey("bus_events.position", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(36))
+    subscriber: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Failures: the subscriber raised. Reaching the policy's maximum makes the delivery dead.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # How often the relay handed it to the broker (first send and every resend).
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    # Earliest time the relay may send it (a retry's back-off); NULL: at once.
+    available_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+events_table = cast(Table, OutboxEvent.__table__)
+deliveries_table = cast(Table, Delivery.__table__)

@@ -1,0 +1,196 @@
+"""The ``linzhang`` command."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from linzhang.settings import Settings, SettingsError, load_settings
+
+
+class _Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+            from linzhang.log import configure_logging
+
+            configure_logging(self._settings.logging)
+        return self._settings
+
+
+pass_context = click.make_pass_decorator(_Context, ensure=True)
+
+
+@contextmanager
+def _container(ctx: _Context) -> Iterator[Any]:
+    from linzhang.bootstrap import bootstrap
+
+    container = bootstrap(ctx.settings)
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def _wait_for_signal() -> threading.Event:
+    stop = threading.Event()
+
+    def _handle(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handle)
+    signal.signal(signal.SIGINT, _handle)
+    return stop
+
+
+@click.group()
+def cli() -> None:
+    """linzhang: the forest-chief (林长制) responsibility system."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Migrate up to this revision.")
+@pass_context
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Apply the migrations to the configured database."""
+    from linzhang.db import create_db_engine
+    from linzhang.db.migrate import upgrade
+
+    engine = create_db_engine(ctx.settings)
+    try:
+        upgrade(engine, revision)
+    finally:
+        engine.dispose()
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to bind (default: [http] host).")
+@click.option("--port", default=None, type=int, help="Port (default: [http] port).")
+@pass_context
+def serve(ctx: _Context, host: str | None, port: int | None) -> None:
+    """The web app and API; without a Redis URL also the in-process workers, relay and sweeper."""
+    import uvicorn
+
+    from linzhang.app import create_app
+    from linzhang.bootstrap import bootstrap
+
+    settings = ctx.settings
+    app = create_app(container=bootstrap(settings))
+    uvicorn.run(
+        app,
+        host=host or settings.http.host,
+        port=port or settings.http.port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _require_redis(settings: Settings, command: str) -> None:
+    if not settings.redis_url:
+        raise click.UsageError(
+            f"`linzhang {command}` serves the Redis broker: set LINZHANG_REDIS_URL. "
+            "Without it, `linzhang serve` runs workers and scheduler in-process."
+        )
+
+
+@cli.command()
+@click.option("--threads", default=None, type=int, help="Worker threads (default: [bus] worker_threads).")
+@pass_context
+def worker(ctx: _Context, threads: int | None) -> None:
+    """Dramatiq workers on the Redis broker; run as many as needed."""
+    _require_redis(ctx.settings, "worker")
+    stop = _wait_for_signal()
+    with _container(ctx) as container:
+        running = container.bus.start_worker(threads)
+        click.echo(f"worker running with {running.worker_threads} threads", err=True)
+        stop.wait()
+        running.stop()
+
+
+@cli.command()
+@pass_context
+def scheduler(ctx: _Context) -> None:
+    """Relay, redelivery and periodic jobs for the Redis broker; safe to run more than one."""
+    _require_redis(ctx.settings, "scheduler")
+    stop = _wait_for_signal()
+    with _container(ctx) as container:
+        container.bus.run_scheduler(stop)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Send what is pending now and stop.")
+@pass_context
+def relay(ctx: _Context, once: bool) -> None:
+    """Only the relay and redelivery (no periodic jobs)."""
+    _require_redis(ctx.settings, "relay")
+    with _container(ctx) as container:
+        if once:
+            container.bus.requeue_stale()
+            click.echo(f"sent {container.bus.relay_all()} deliveries")
+            return
+        container.bus.jobs.clear()
+        container.bus.run_scheduler(_wait_for_signal())
+
+
+@cli.group()
+def bus() -> None:
+    """Dead deliveries: list and re-drive."""
+
+
+@bus.command("dead")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--after", "after_id", default=0, type=int, help="List dead deliveries after this id.")
+@pass_context
+def bus_dead(ctx: _Context, limit: int, after_id: int) -> None:
+    """List dead deliveries: id, event, subscriber, failures, last error."""
+    from linzhang.bus import list_dead
+
+    with _container(ctx) as container:
+        rows = list_dead(container.session_factory, limit=limit, after_id=after_id)
+    if not rows:
+        click.echo("no dead deliveries")
+        return
+    for row in rows:
+        error = (row.last_error or "").splitlines()[0][:200] if row.last_error else ""
+        click.echo(f"{row.delivery_id}\t{row.event_type}\t{row.event_id}\t{row.subscriber}\t{row.attempts}\t{error}")
+
+
+@bus.command("redrive")
+@click.argument("delivery_ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Re-drive every dead delivery.")
+@pass_context
+def bus_redrive(ctx: _Context, delivery_ids: tuple[int, ...], everything: bool) -> None:
+    """Make dead deliveries pending again (by id, or --all)."""
+    from linzhang.bus import redrive
+
+    if not delivery_ids and not everything:
+        raise click.UsageError("name delivery ids, or --all")
+    if delivery_ids and everything:
+        raise click.UsageError("name delivery ids or --all, not both")
+    with _container(ctx) as container:
+        count = redrive(container.session_factory, None if everything else list(delivery_ids))
+    click.echo(f"re-drove {count} deliveries")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"linzhang: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,9 @@
+"""Integration events: what one domain tells the others. The only thing domains import from each other.
+
+Each event is a frozen msgspec Struct named in the past tense, registered with its version. A change
+that breaks readers gets a new version (``TaskEscalatedV2`` with ``version = 2``); both stay decodable.
+"""
+
+from linzhang.contracts.base import Event, decode_event, encode_event, event_class, registered_events
+
+__all__ = ["Event", "decode_event", "encode_event", "event_class", "registered_events"]

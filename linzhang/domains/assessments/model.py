@@ -1,0 +1,1 @@
+"""Pure rules of the assessments domain: no I/O."""

@@ -1,0 +1,1 @@
+"""Pure rules of the chiefs domain: no I/O."""

@@ -1,0 +1,1 @@
+"""The jurisdictions domain."""

@@ -1,0 +1,1 @@
+"""Pure rules of the jurisdictions domain: no I/O."""

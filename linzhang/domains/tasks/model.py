@@ -1,0 +1,1 @@
+"""Pure rules of the tasks domain: no I/O."""

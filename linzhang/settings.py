@@ -1,0 +1,211 @@
+"""Typed settings: ``config/default.toml`` overridden by ``LINZHANG_*`` environment variables.
+
+Every key lives in a section; the environment variable for ``[bus] max_attempts`` is
+``LINZHANG_BUS_MAX_ATTEMPTS``. A few keys also answer to the short names the deployment guide uses
+(``LINZHANG_DATABASE_URL``, ``LINZHANG_REDIS_URL``, ``LINZHANG_SECRET_KEY``). Loading validates every
+value; an invalid one raises :class:`SettingsError` naming the key, and start-up stops there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+
+ENV_PREFIX = "LINZHANG_"
+# Short environment names used by the deployment guide, mapped to (section, key).
+ENV_ALIASES: dict[str, tuple[str, str]] = {
+    "LINZHANG_SECRET_KEY": ("security", "secret_key"),
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing, unknown or has a value of the wrong kind."""
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class PathSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    var_dir: str = "var"
+
+
+class DatabaseSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    url: str = ""
+    echo: bool = False
+    pool_size: PositiveInt = 10
+    max_overflow: Annotated[int, msgspec.Meta(ge=0)] = 20
+    sqlite_busy_timeout_seconds: PositiveFloat = 30.0
+
+
+class RedisSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    url: str = ""
+
+
+class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True):
+    secret_key: str = ""
+    token_ttl_seconds: PositiveInt = 28800
+
+
+class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    max_request_bytes: PositiveInt = 1_048_576
+    max_page_size: PositiveInt = 500
+    default_page_size: PositiveInt = 50
+
+
+class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    queue_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+$")] = "linzhang"
+    relay_idle_seconds: PositiveFloat = 0.2
+    relay_batch_size: PositiveInt = 500
+    redelivery_timeout_seconds: PositiveFloat = 60.0
+    redelivery_interval_seconds: PositiveFloat = 5.0
+    max_attempts: PositiveInt = 5
+    retry_backoff_seconds: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
+    worker_threads: PositiveInt = 8
+    time_limit_ms: PositiveInt = 600_000
+
+
+class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    sweep_seconds: PositiveFloat = 60.0
+
+
+class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json: bool = True
+
+
+class Settings(_Section, frozen=True, forbid_unknown_fields=True):
+    paths: PathSettings = PathSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    security: SecuritySettings = SecuritySettings()
+    http: HttpSettings = HttpSettings()
+    bus: BusSettings = BusSettings()
+    escalation: EscalationSettings = EscalationSettings()
+    logging: LoggingSettings = LoggingSettings()
+    config_dir: str = ""
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.paths.var_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.var_path / 'linzhang.db'}"
+
+    @property
+    def redis_url(self) -> str | None:
+        return self.redis.url or None
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.config_dir)
+
+
+_DEFAULTS = Settings()
+
+
+def default_config_dir() -> Path:
+    """The ``config/`` folder: ``LINZHANG_CONFIG_DIR``, else the project's own, else ``./config``."""
+    if env := os.environ.get("LINZHANG_CONFIG_DIR"):
+        return Path(env)
+    project_config = Path(__file__).resolve().parent.parent / "config"
+    if project_config.is_dir():
+        return project_config
+    return Path.cwd() / "config"
+
+
+def load_settings(
+    config_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Read ``default.toml`` from ``config_dir``, apply environment variables, then ``overrides``.
+
+    ``overrides`` (``{"bus": {"max_attempts": 3}}``) is for tests and the command line.
+    """
+    config_dir = config_dir or default_config_dir()
+    environ = os.environ if environ is None else environ
+    raw: dict[str, dict[str, Any]] = {}
+    default_file = config_dir / "default.toml"
+    if default_file.is_file():
+        try:
+            raw = tomllib.loads(default_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{default_file}: not valid TOML: {exc}") from None
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "LINZHANG_CONFIG_DIR":
+            continue
+        target = ENV_ALIASES.get(name) or _env_target(name)
+        if target is None:
+            continue
+        section, key = target
+        # Values arrive as text; msgspec's lax conversion turns "3" into 3 and "true" into True.
+        raw.setdefault(section, {})[key] = value
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    raw_with_dir: dict[str, Any] = {**raw, "config_dir": str(config_dir)}
+    try:
+        return msgspec.convert(raw_with_dir, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_describe_validation_error(str(exc))) from None
+
+
+def _env_target(name: str) -> tuple[str, str] | None:
+    rest = name[len(ENV_PREFIX) :].lower()
+    for section in Settings.__struct_fields__:
+        if section == "config_dir":
+            continue
+        if rest.startswith(section + "_"):
+            key = rest[len(section) + 1 :]
+            if key in getattr(_DEFAULTS, section).__struct_fields__:
+                return section, key
+            raise SettingsError(f"unknown setting {name}: [{section}] has no key {key!r}")
+    return None
+
+
+_PATH_RE = re.compile(r"at `\$\.(\w+)(?:\.(\w+))?`")
+
+
+def _describe_validation_error(message: str) -> str:
+    match = _PATH_RE.search(message)
+    if not match:
+        return f"invalid settings: {message}"
+    section, key = match.group(1), match.group(2)
+    if key is None:
+        return f"invalid setting [{section}]: {message}"
+    env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+    return f"invalid setting {section}.{key} (env {env}): {message}"
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The token-signing key: the configured one, else one generated once and kept in var_dir."""
+    if settings.security.secret_key:
+        return settings.security.secret_key
+    path = settings.var_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with owner-only permissions; another process racing us wins and we read its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

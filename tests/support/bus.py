@@ -1,0 +1,100 @@
+"""A sample event, a subscriber that records its effect in a table of its own, and a drain helper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from linzhang.bootstrap import Container
+from linzhang.bus.tables import deliveries_table
+from linzhang.contracts import Event
+
+effects_metadata = MetaData()
+# No unique constraint on purpose: a duplicate effect must be visible, not silently refused.
+effects = Table(
+    "test_effects",
+    effects_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("subscriber", String(100), nullable=False),
+    Column("payload", String(200), nullable=False),
+)
+
+
+class SampleRecorded(Event):
+    """A test event."""
+
+    key: str
+
+
+class FailingSwitch:
+    """A handler's failure mode that tests flip on and off."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        self.calls = 0
+
+
+def recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # type: ignore[no-untyped-def]
+    def handle(session: Session, event: Event) -> None:
+        assert isinstance(event, SampleRecorded)
+        if switch is not None:
+            switch.calls += 1
+            if switch.failing:
+                # Write first, then fail: the write must be rolled back with the failure.
+                session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload="x"))
+                raise RuntimeError(f"{subscriber} is failing on purpose")
+        session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload=event.key))
+
+    return handle
+
+
+def create_effects_table(engine: Engine) -> None:
+    effects_metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as connection:
+        connection.execute(effects.delete())
+
+
+def effect_counts(engine: Engine) -> dict[tuple[str, str], int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(effects.c.event_id, effects.c.subscriber, func.count()).group_by(
+                effects.c.event_id, effects.c.subscriber
+            )
+        ).all()
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+def delivery_statuses(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(deliveries_table.c.status, func.count()).group_by(deliveries_table.c.status)
+        ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+@contextmanager
+def running_worker(container: Container, threads: int = 2) -> Iterator[None]:
+    worker = container.bus.start_worker(threads)
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
+def drain(container: Container, timeout: float = 20.0, until: frozenset[str] = frozenset({"done", "dead"})) -> None:
+    """Relay and let the workers run until every delivery is done or dead (or fail after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    with running_worker(container):
+        while True:
+            container.bus.relay_all()
+            statuses = delivery_statuses(container.engine)
+            if set(statuses) <= until:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"deliveries did not settle: {statuses}")
+            time.sleep(0.02)
