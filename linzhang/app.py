@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
 
 import linzhang
 from linzhang.api.health import healthz, readyz
@@ -26,11 +27,13 @@ def create_app(
     *,
     container: Container | None = None,
     run_embedded_bus: bool | None = None,
+    extra_routes: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The Litestar app over ``container`` (built from ``settings`` when not given).
 
     With the in-process broker the app also runs the workers, relay and periodic jobs while it
-    serves, unless ``run_embedded_bus`` is False (tests that drive the bus by hand).
+    serves, unless ``run_embedded_bus`` is False (tests that drive the bus by hand). ``extra_routes``
+    are mounted under the API prefix beside the domains' controllers.
     """
     if container is None:
         settings = settings or load_settings()
@@ -52,7 +55,7 @@ def create_app(
                 runner.stop()
                 container.embedded = None
 
-    api = Router(path=API_PREFIX, route_handlers=[])
+    api = Router(path=API_PREFIX, route_handlers=[*extra_routes])
     app = Litestar(
         route_handlers=[healthz, readyz, api],
         dependencies={"container": Provide(lambda: container, use_cache=True, sync_to_thread=False)},
@@ -61,6 +64,8 @@ def create_app(
         request_max_body_size=settings.http.max_request_bytes,
         openapi_config=OpenAPIConfig(title="linzhang", version=linzhang.__version__, path="/schema"),
         debug=False,
+        # Errors are logged once, by the problem-details handler, through structlog.
+        logging_config=None,
     )
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)

@@ -21,7 +21,8 @@ from linzhang.bootstrap import Container, bootstrap, import_table_modules
 from linzhang.bus import SubscriberRegistry
 from linzhang.db import metadata
 from linzhang.db.migrate import upgrade
-from linzhang.settings import Settings, load_settings
+from linzhang.log import configure_logging
+from linzhang.settings import LoggingSettings, Settings, load_settings
 
 BACKEND = os.environ.get("LINZHANG_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("LINZHANG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -40,6 +41,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logging() -> None:
+    configure_logging(LoggingSettings(level="INFO", json=True))
 
 
 @pytest.fixture(scope="session")

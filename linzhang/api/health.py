@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 
 from linzhang.api.problems import problem
@@ -18,7 +19,7 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz", exclude_from_auth=True, sync_to_thread=True, tags=["health"])
-def readyz(container: Container) -> Response[dict[str, Any]]:
+def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
     """The database answers and the broker is reachable; 503 with the failing check otherwise."""
     checks: dict[str, str] = {}
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -73,7 +73,10 @@ def test_a_repeated_message_is_skipped(container: Container) -> None:
     ]
 
     assert outcomes == [Outcome.SKIPPED, Outcome.SKIPPED]
-    assert effect_counts(container.engine) == {(str(event.event_id), "test.first"): 1, (str(event.event_id), "test.second"): 1}
+    assert effect_counts(container.engine) == {
+        (str(event.event_id), "test.first"): 1,
+        (str(event.event_id), "test.second"): 1,
+    }
 
 
 def test_concurrent_repeats_apply_the_effect_once(container: Container) -> None:
@@ -149,7 +152,8 @@ def test_failing_subscriber_is_retried_ends_dead_after_max_attempts_then_is_redr
         (dead,) = list_dead(container.session_factory)
         assert dead.subscriber == "test.first"
         assert dead.attempts == 3
-        assert dead.last_error is not None and "failing on purpose" in dead.last_error
+        assert dead.last_error is not None
+        assert "failing on purpose" in dead.last_error
         # The failing handler's own writes were rolled back each time.
         assert effect_counts(container.engine) == {(str(event.event_id), "test.second"): 1}
 
@@ -168,8 +172,10 @@ def test_failing_subscriber_is_retried_ends_dead_after_max_attempts_then_is_redr
         container.close()
 
 
-def test_failure_waits_out_its_backoff_before_it_is_sent_again(settings: Settings, registry: SubscriberRegistry, switch: FailingSwitch) -> None:
-    clock = FixedClock(__import__("datetime").datetime(2021, 3, 1, tzinfo=__import__("datetime").UTC))
+def test_failure_waits_out_its_backoff_before_it_is_sent_again(
+    settings: Settings, registry: SubscriberRegistry, switch: FailingSwitch
+) -> None:
+    clock = FixedClock(datetime(2021, 3, 1, tzinfo=UTC))
     backoff_settings = make_settings(
         settings.database.url,
         settings.var_path,
@@ -185,7 +191,10 @@ def test_failure_waits_out_its_backoff_before_it_is_sent_again(settings: Setting
                 select(deliveries_table.c.id).where(deliveries_table.c.subscriber == "test.first")
             ).scalar_one()
         container.bus.relay_all()
-        assert consume_delivery(container.session_factory, registry, clock, container.bus.policy, first_id) is Outcome.FAILED
+        assert (
+            consume_delivery(container.session_factory, registry, clock, container.bus.policy, first_id)
+            is Outcome.FAILED
+        )
 
         clock.advance(timedelta(seconds=29))
         assert container.bus.relay_all() == 0  # still backing off
@@ -197,9 +206,7 @@ def test_failure_waits_out_its_backoff_before_it_is_sent_again(settings: Setting
 
 
 def test_sent_but_never_done_is_sent_again_after_the_timeout(settings: Settings, registry: SubscriberRegistry) -> None:
-    import datetime as dt
-
-    clock = FixedClock(dt.datetime(2021, 3, 1, tzinfo=dt.UTC))
+    clock = FixedClock(datetime(2021, 3, 1, tzinfo=UTC))
     container = bootstrap(settings, registry=registry, clock=clock)
     create_effects_table(container.engine)
     try:
@@ -237,7 +244,9 @@ def test_dead_delivery_is_not_revived_by_a_late_message(container: Container, sw
             select(deliveries_table.c.id).where(deliveries_table.c.subscriber == "test.first")
         ).scalar_one()
 
-    outcome = consume_delivery(container.session_factory, container.registry, container.clock, container.bus.policy, delivery_id)
+    outcome = consume_delivery(
+        container.session_factory, container.registry, container.clock, container.bus.policy, delivery_id
+    )
 
     assert outcome is Outcome.SKIPPED
     assert switch.calls == 0

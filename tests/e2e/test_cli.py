@@ -1,0 +1,94 @@
+"""The command line: migrations, settings errors, dead deliveries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, select
+
+from linzhang.bootstrap import Container
+from linzhang.bus import publish
+from linzhang.bus.tables import deliveries_table
+from linzhang.cli import cli
+from linzhang.settings import Settings
+from tests.support.bus import SampleRecorded
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_linzhang(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LINZHANG_")}
+    return subprocess.run(
+        [sys.executable, "-m", "linzhang", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_db_upgrade_creates_the_embedded_database(tmp_path: Path) -> None:
+    result = run_linzhang("db", "upgrade", env={"LINZHANG_PATHS_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    database = tmp_path / "linzhang.db"
+    assert database.exists()
+    assert {"bus_events", "bus_deliveries"} <= set(inspect(create_engine(f"sqlite:///{database}")).get_table_names())
+
+
+def test_invalid_setting_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    result = run_linzhang(
+        "db", "upgrade", env={"LINZHANG_PATHS_VAR_DIR": str(tmp_path), "LINZHANG_HTTP_PORT": "eighty"}
+    )
+    assert result.returncode == 2
+    assert "http.port" in result.stderr
+    assert "LINZHANG_HTTP_PORT" in result.stderr
+    assert not (tmp_path / "linzhang.db").exists()
+
+
+def test_worker_without_redis_explains_the_embedded_mode(tmp_path: Path) -> None:
+    result = run_linzhang("worker", env={"LINZHANG_PATHS_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "LINZHANG_REDIS_URL" in result.stderr
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        "LINZHANG_DATABASE_URL": settings.database_url,
+        "LINZHANG_PATHS_VAR_DIR": str(settings.var_path),
+        "LINZHANG_REDIS_URL": settings.redis.url,
+        "LINZHANG_LOGGING_JSON": "false",
+    }
+
+
+def test_bus_dead_lists_and_redrive_revives(container: Container, settings: Settings) -> None:
+    registry = container.registry
+    registry.subscribe("cli.sample", SampleRecorded, lambda _session, _event: None)
+    with container.session_factory() as session, session.begin():
+        publish(session, SampleRecorded(key="x"))
+        session.execute(deliveries_table.update().values(status="dead", attempts=5, last_error="ValueError: boom"))
+        delivery_id = session.execute(select(deliveries_table.c.id)).scalar_one()
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["bus", "dead"], env=_env(settings))
+    assert listed.exit_code == 0, listed.output
+    assert f"{delivery_id}\tSampleRecorded" in listed.output
+    assert "cli.sample" in listed.output
+    assert "ValueError: boom" in listed.output
+
+    assert runner.invoke(cli, ["bus", "redrive"], env=_env(settings)).exit_code == 2
+    revived = runner.invoke(cli, ["bus", "redrive", str(delivery_id)], env=_env(settings))
+    assert revived.exit_code == 0, revived.output
+    assert "re-drove 1 deliveries" in revived.output
+    with container.engine.connect() as connection:
+        assert connection.execute(select(deliveries_table.c.status, deliveries_table.c.attempts)).one() == (
+            "pending",
+            0,
+        )
+
+    assert runner.invoke(cli, ["bus", "dead"], env=_env(settings)).output.strip() == "no dead deliveries"
