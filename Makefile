@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/linzhang db upgrade
+	$(BIN)/linzhang demo
 	$(BIN)/linzhang serve
 
 test: lint test-sqlite test-postgresql

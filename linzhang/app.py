@@ -6,20 +6,35 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.di import Provide
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 import linzhang
+from linzhang.api.bus import BusController
+from linzhang.api.dependencies import dependencies
 from linzhang.api.health import healthz, readyz
 from linzhang.api.problems import exception_handlers
 from linzhang.api.request_context import request_context_middleware
-from linzhang.bootstrap import Container, bootstrap
+from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
+from linzhang.container import Container
+from linzhang.domains.chiefs.api import ChiefController
+from linzhang.domains.jurisdictions.api import JurisdictionController
+from linzhang.domains.tasks.api import TaskController
+from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+API_CONTROLLERS: list[ControllerRouterHandler] = [
+    IdentityController,
+    JurisdictionController,
+    ChiefController,
+    TaskController,
+    BusController,
+]
 
 
 def create_app(
@@ -55,14 +70,24 @@ def create_app(
                 runner.stop()
                 container.embedded = None
 
-    api = Router(path=API_PREFIX, route_handlers=[*extra_routes])
+    api = Router(path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes])
     app = Litestar(
         route_handlers=[healthz, readyz, api],
-        dependencies={"container": Provide(lambda: container, use_cache=True, sync_to_thread=False)},
+        state=State({"container": container}),
+        dependencies=dependencies,
         exception_handlers=exception_handlers,
+        middleware=[authentication_middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,
-        openapi_config=OpenAPIConfig(title="linzhang", version=linzhang.__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="linzhang",
+            version=linzhang.__version__,
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"bearer": []}],
+        ),
         debug=False,
         # Errors are logged once, by the problem-details handler, through structlog.
         logging_config=None,

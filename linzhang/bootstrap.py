@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dramatiq
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from linzhang.bus import REGISTRY_KEY, Bus, EmbeddedBus, SubscriberRegistry
+from linzhang.bus import REGISTRY_KEY, Bus, SubscriberRegistry
 from linzhang.bus.broker import create_broker
 from linzhang.clock import Clock, SystemClock
+from linzhang.container import Container
 from linzhang.db import create_db_engine, create_session_factory
-from linzhang.settings import Settings
+from linzhang.domains.jurisdictions import consumers as jurisdiction_consumers
+from linzhang.domains.jurisdictions import public as jurisdictions_public
+from linzhang.domains.tasks import consumers as task_consumers
+from linzhang.domains.tasks.service import TasksContext
+from linzhang.identity.passwords import Passwords
+from linzhang.identity.tokens import Tokens
+from linzhang.settings import Settings, ensure_secret_key
+from linzhang.workdays import load_calendar
 
-
-@dataclass
-class Container:
-    """What a process needs at run time; handed to the web app, the worker, the scheduler, the CLI."""
-
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    registry: SubscriberRegistry
-    bus: Bus
-    clock: Clock
-    # Set while ``linzhang serve`` runs the in-process workers and scheduler.
-    embedded: EmbeddedBus | None = None
-
-    def close(self) -> None:
-        self.bus.broker.close()
-        self.engine.dispose()
+__all__ = ["Container", "bootstrap", "import_table_modules"]
 
 
 def import_table_modules() -> None:
     """Import every module that defines tables, so the metadata is complete (migrations, tests)."""
-    import linzhang.bus.tables  # noqa: F401
+    import linzhang.bus.tables
+    import linzhang.domains.chiefs.tables
+    import linzhang.domains.jurisdictions.tables
+    import linzhang.domains.tasks.tables
+    import linzhang.identity.tables  # noqa: F401
 
 
 def bootstrap(
@@ -45,19 +37,30 @@ def bootstrap(
     broker: dramatiq.Broker | None = None,
     registry: SubscriberRegistry | None = None,
 ) -> Container:
-    """Build the process's container. ``broker`` and ``registry`` can be given by tests."""
+    """Build the process's container. ``clock``, ``broker`` and ``registry`` can be given by tests."""
     import_table_modules()
     clock = clock or SystemClock()
     registry = registry or SubscriberRegistry()
+    calendar = load_calendar(settings.config_path / "calendar.toml")
+    _subscribe_domains(registry, TasksContext(clock, calendar, jurisdictions_public.lookup))
     engine = create_db_engine(settings)
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
     broker = broker or create_broker(settings)
     bus = Bus(settings.bus, session_factory, registry, clock, broker)
-    container = Container(settings, engine, session_factory, registry, bus, clock)
-    _wire_domains(container)
-    return container
+    return Container(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        registry=registry,
+        bus=bus,
+        clock=clock,
+        passwords=Passwords(settings.security),
+        tokens=Tokens(ensure_secret_key(settings), settings.security.token_ttl_seconds),
+        lookup_jurisdiction=jurisdictions_public.lookup,
+        calendar=calendar,
+    )
 
 
-def _wire_domains(container: Container) -> None:
-    # Each domain registers its subscribers and periodic jobs here as it lands.
-    pass
+def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> None:
+    jurisdiction_consumers.register(registry)
+    task_consumers.register(registry, tasks)

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -186,6 +187,115 @@ def bus_redrive(ctx: _Context, delivery_ids: tuple[int, ...], everything: bool) 
     with _container(ctx) as container:
         count = redrive(container.session_factory, None if everything else list(delivery_ids))
     click.echo(f"re-drove {count} deliveries")
+
+
+@cli.command()
+@click.option("--villages", default=300, show_default=True, type=click.IntRange(0, 100_000))
+@pass_context
+def demo(ctx: _Context, villages: int) -> None:
+    """Load the demo: Chongqing's divisions, villages, chiefs and accounts (once)."""
+    from linzhang.demo import DEMO_PASSWORD, load_demo
+
+    with _container(ctx) as container:
+        # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
+        report = load_demo(container, villages=villages)
+    if not report.loaded:
+        click.echo("the demo is loaded already")
+        return
+    click.echo(f"demo loaded: {report.jurisdictions} jurisdictions, {report.chiefs} chiefs, {report.tasks} tasks")
+    click.echo(f"sign in as {', '.join(report.accounts)} with the password {DEMO_PASSWORD}")
+
+
+@cli.group("import")
+def import_() -> None:
+    """Load reference data."""
+
+
+@import_.command("divisions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_divisions(ctx: _Context, file: Path) -> None:
+    """Load or update jurisdictions from code,name,level,parent_code rows (all or nothing, idempotent)."""
+    from linzhang.domains.jurisdictions.importer import read_division_file
+    from linzhang.domains.jurisdictions.model import InvalidDivision
+    from linzhang.domains.jurisdictions.service import import_divisions as run_import
+
+    with _container(ctx) as container:
+        try:
+            rows = read_division_file(file)
+            with container.transaction() as session:
+                report = run_import(session, container.clock, rows)
+        except InvalidDivision as exc:
+            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+    click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
+
+
+@import_.command("plan")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_plan(ctx: _Context, file: Path) -> None:
+    """Create the city-level tasks of an annual work plan (config/plans/*.toml), idempotently."""
+    from linzhang.domains.tasks.plans import PlanError, read_plan
+    from linzhang.domains.tasks.plans import import_plan as run_import
+    from linzhang.domains.tasks.service import TasksContext
+
+    with _container(ctx) as container:
+        context = TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
+        try:
+            plan = read_plan(file)
+            with container.transaction() as session:
+                report = run_import(session, context, plan)
+        except PlanError as exc:
+            raise click.ClickException(f"{exc}; nothing was imported") from None
+    click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")
+
+
+@cli.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--role", required=True, type=click.Choice(["admin", "office", "chief", "integration"]))
+@click.option("--jurisdiction", "jurisdiction_code", default=None, help="Code the account is bound to.")
+@click.option("--grant", "grants", multiple=True, help="An action an integration account may take (repeatable).")
+@pass_context
+def user_create(
+    ctx: _Context, username: str, password: str, role: str, jurisdiction_code: str | None, grants: tuple[str, ...]
+) -> None:
+    """Create an account."""
+    from linzhang.errors import LinzhangError
+    from linzhang.identity import Action, Role
+    from linzhang.identity.service import create_user
+
+    with _container(ctx) as container:
+        try:
+            actions = [Action(grant) for grant in grants]
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--grant") from None
+        try:
+            with container.transaction() as session:
+                reference = None
+                if jurisdiction_code is not None:
+                    reference = container.lookup_jurisdiction(session, jurisdiction_code)
+                    if reference is None:
+                        raise click.BadParameter(f"no jurisdiction {jurisdiction_code}", param_hint="--jurisdiction")
+                created = create_user(
+                    session,
+                    container.passwords,
+                    container.clock,
+                    username=username,
+                    password=password,
+                    role=Role(role),
+                    jurisdiction_code=jurisdiction_code,
+                    jurisdiction_path=reference.path if reference else None,
+                    grants=actions,
+                )
+        except LinzhangError as exc:
+            raise click.ClickException(exc.detail) from None
+    click.echo(f"created {created.role.value} account {created.username} (id {created.id})")
 
 
 def main() -> None:

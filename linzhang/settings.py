@@ -54,8 +54,11 @@ class RedisSettings(_Section, frozen=True, forbid_unknown_fields=True):
 
 
 class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True):
-    secret_key: str = ""
+    # Empty (generated) or at least 32 characters: HS256 keys shorter than the hash are guessable.
+    secret_key: Annotated[str, msgspec.Meta(pattern=r"^(|.{32,})$")] = ""
     token_ttl_seconds: PositiveInt = 28800
+    password_time_cost: PositiveInt = 3
+    password_memory_kib: Annotated[int, msgspec.Meta(ge=8)] = 65536
 
 
 class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):

@@ -84,6 +84,8 @@ def make_settings(database_url: str, var_dir: Path, **overrides: dict[str, Any])
         "redis": {"url": REDIS_URL if ON_POSTGRES else ""},
         "logging": {"json": True, "level": "INFO"},
         "bus": {"queue_name": f"linzhang-test-{uuid.uuid4().hex[:8]}"},
+        # Cheap hashes: the tests create many accounts; production keeps the strong defaults.
+        "security": {"password_time_cost": 1, "password_memory_kib": 8},
     }
     for section, values in overrides.items():
         sections.setdefault(section, {}).update(values)

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import text
 
 from linzhang.api.problems import problem
-from linzhang.bootstrap import Container
+from linzhang.container import Container
 
 
 @get("/healthz", exclude_from_auth=True, sync_to_thread=False, tags=["health"])

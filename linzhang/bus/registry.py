@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from sqlalchemy.orm import Session
 
 from linzhang.contracts import Event
 
 Handler = Callable[[Session, Event], None]
+E = TypeVar("E", bound=Event)
 
 
 @dataclass
@@ -18,7 +20,7 @@ class SubscriberRegistry:
 
     _handlers: dict[tuple[str, int], dict[str, Handler]] = field(default_factory=dict)
 
-    def subscribe(self, subscriber: str, event_class: type[Event], handler: Handler) -> None:
+    def subscribe(self, subscriber: str, event_class: type[E], handler: Callable[[Session, E], None]) -> None:
         """Route ``event_class`` to ``handler`` under the durable name ``subscriber``.
 
         The name is stored on every delivery: renaming a subscriber orphans its open deliveries.
@@ -29,7 +31,8 @@ class SubscriberRegistry:
         handlers = self._handlers.setdefault(key, {})
         if subscriber in handlers:
             raise ValueError(f"{subscriber} already subscribes to {key[0]} v{key[1]}")
-        handlers[subscriber] = handler
+        # The event decoded for this (type, version) is always an ``event_class``.
+        handlers[subscriber] = cast(Handler, handler)
 
     def subscribers_for(self, event_type: str, version: int) -> tuple[str, ...]:
         return tuple(self._handlers.get((event_type, version), ()))

@@ -5,5 +5,34 @@ that breaks readers gets a new version (``TaskEscalatedV2`` with ``version = 2``
 """
 
 from linzhang.contracts.base import Event, decode_event, encode_event, event_class, registered_events
+from linzhang.contracts.chiefs import ChiefAppointed, ChiefReplaced, ChiefTermEnded
+from linzhang.contracts.jurisdictions import JurisdictionCreated, JurisdictionRenamed
+from linzhang.contracts.tasks import (
+    TaskCompleted,
+    TaskCreated,
+    TaskProgressReported,
+    TaskRolledUp,
+    TaskSentBack,
+    TaskSplit,
+    TaskSubmitted,
+)
 
-__all__ = ["Event", "decode_event", "encode_event", "event_class", "registered_events"]
+__all__ = [
+    "ChiefAppointed",
+    "ChiefReplaced",
+    "ChiefTermEnded",
+    "Event",
+    "JurisdictionCreated",
+    "JurisdictionRenamed",
+    "TaskCompleted",
+    "TaskCreated",
+    "TaskProgressReported",
+    "TaskRolledUp",
+    "TaskSentBack",
+    "TaskSplit",
+    "TaskSubmitted",
+    "decode_event",
+    "encode_event",
+    "event_class",
+    "registered_events",
+]

@@ -92,3 +92,109 @@ def test_bus_dead_lists_and_redrive_revives(container: Container, settings: Sett
         )
 
     assert runner.invoke(cli, ["bus", "dead"], env=_env(settings)).output.strip() == "no dead deliveries"
+
+
+def test_user_create_then_sign_in(container: Container, settings: Settings) -> None:
+    from tests.support.world import api_client, seed_tree
+
+    seed_tree(container)
+    runner = CliRunner()
+    env = _env(settings)
+    made = runner.invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--username",
+            "wz-office",
+            "--password",
+            "office-password",
+            "--role",
+            "office",
+            "--jurisdiction",
+            "500101",
+        ],
+        env=env,
+    )
+    assert made.exit_code == 0, made.output
+    assert "created office account wz-office" in made.output
+    with api_client(container) as api:
+        api.token("wz-office", "office-password")
+        assert api.get("/me", "wz-office").json()["jurisdiction_code"] == "500101"
+
+    duplicate = runner.invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--username",
+            "wz-office",
+            "--password",
+            "office-password",
+            "--role",
+            "office",
+            "--jurisdiction",
+            "500101",
+        ],
+        env=env,
+    )
+    assert duplicate.exit_code == 1
+    assert "taken" in duplicate.output
+    nowhere = runner.invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--username",
+            "lost",
+            "--password",
+            "lost-password",
+            "--role",
+            "chief",
+            "--jurisdiction",
+            "404",
+        ],
+        env=env,
+    )
+    assert nowhere.exit_code == 2
+    assert "no jurisdiction 404" in nowhere.output
+
+
+def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"LINZHANG_PATHS_VAR_DIR": str(tmp_path)}
+    assert run_linzhang("db", "upgrade", env=env).returncode == 0
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LINZHANG_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "linzhang", "serve", "--port", str(port)],
+        env={**clean, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    assert response.status == 200
+                    assert b'"broker":"ok"' in response.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    log = server.stderr.read().decode() if server.stderr else ""
+    # The server re-raises the signal after its graceful shutdown.
+    assert server.returncode in (0, -15), log
+    assert "Application shutdown complete." in log
+    assert "Worker has been shut down." in log

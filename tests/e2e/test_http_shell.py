@@ -27,7 +27,7 @@ class ProbeBody(msgspec.Struct):
     password: str = ""
 
 
-@post("/probe", sync_to_thread=False)
+@post("/probe", sync_to_thread=False, exclude_from_auth=True)
 def probe(data: JSONBody[ProbeBody]) -> dict[str, int]:
     if data.name == "taken":
         raise Conflict("a probe named taken exists already", name=data.name)
@@ -166,7 +166,7 @@ def test_access_log_has_request_id_and_never_the_body(client: TestClient, log_st
 
 
 def test_internal_errors_do_not_leak_details(container: Container, log_stream: io.StringIO) -> None:
-    @post("/explode", sync_to_thread=False)
+    @post("/explode", sync_to_thread=False, exclude_from_auth=True)
     def explode() -> None:
         raise RuntimeError("database password is hunter2")
 

@@ -1,4 +1,4 @@
-"""A sample event, a subscriber that records its effect in a table of its own, and a drain helper."""
+"""A sample event, subscribers that record their effects in tables of their own, and a drain helper."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from linzhang.bootstrap import Container
@@ -22,6 +22,22 @@ effects = Table(
     Column("event_id", String(36), nullable=False),
     Column("subscriber", String(100), nullable=False),
     Column("payload", String(200), nullable=False),
+)
+# The publishing service's own state: a row changed in the transaction that publishes the event.
+changes = Table(
+    "test_changes",
+    effects_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+)
+# Every start of a handler, committed on its own connection: it survives a handler that never commits.
+attempts = Table(
+    "test_attempts",
+    effects_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("subscriber", String(100), nullable=False),
+    Column("started_at", Float, nullable=False),  # time.time() of the handler's start
 )
 
 
@@ -46,9 +62,26 @@ def recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # 
             switch.calls += 1
             if switch.failing:
                 # Write first, then fail: the write must be rolled back with the failure.
-                session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload="x"))
+                session.execute(
+                    insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload="x")
+                )
                 raise RuntimeError(f"{subscriber} is failing on purpose")
         session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload=event.key))
+
+    return handle
+
+
+def slow_handler(subscriber: str, seconds: float):  # type: ignore[no-untyped-def]
+    """Records its start apart, writes its effect, then takes ``seconds``: a kill meanwhile loses the effect."""
+
+    def handle(session: Session, event: Event) -> None:
+        assert isinstance(event, SampleRecorded)
+        with session.get_bind().engine.begin() as connection:
+            connection.execute(
+                insert(attempts).values(event_id=str(event.event_id), subscriber=subscriber, started_at=time.time())
+            )
+        session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload=event.key))
+        time.sleep(seconds)
 
     return handle
 
@@ -57,6 +90,8 @@ def create_effects_table(engine: Engine) -> None:
     effects_metadata.create_all(engine, checkfirst=True)
     with engine.begin() as connection:
         connection.execute(effects.delete())
+        connection.execute(attempts.delete())
+        connection.execute(changes.delete())
 
 
 def effect_counts(engine: Engine) -> dict[tuple[str, str], int]:
@@ -67,6 +102,11 @@ def effect_counts(engine: Engine) -> dict[tuple[str, str], int]:
             )
         ).all()
     return {(row[0], row[1]): row[2] for row in rows}
+
+
+def attempt_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(attempts)).scalar_one()
 
 
 def delivery_statuses(engine: Engine) -> dict[str, int]:

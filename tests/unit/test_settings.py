@@ -59,12 +59,12 @@ def test_short_names_of_the_deployment_guide() -> None:
         environ={
             "LINZHANG_DATABASE_URL": "postgresql+psycopg://u@db/linzhang",
             "LINZHANG_REDIS_URL": "redis://r:6379/0",
-            "LINZHANG_SECRET_KEY": "s3cret",
+            "LINZHANG_SECRET_KEY": "s3cret-s3cret-s3cret-s3cret-s3cret",
         },
     )
     assert settings.database_url == "postgresql+psycopg://u@db/linzhang"
     assert settings.redis_url == "redis://r:6379/0"
-    assert settings.security.secret_key == "s3cret"
+    assert settings.security.secret_key == "s3cret-s3cret-s3cret-s3cret-s3cret"
 
 
 def test_embedded_defaults(tmp_path: Path) -> None:
@@ -82,6 +82,7 @@ def test_embedded_defaults(tmp_path: Path) -> None:
         ({"LINZHANG_LOGGING_LEVEL": "CHATTY"}, "logging.level"),
         ({"LINZHANG_BUS_QUEUE_NAME": "has space"}, "bus.queue_name"),
         ({"LINZHANG_BUS_NO_SUCH_KEY": "1"}, "LINZHANG_BUS_NO_SUCH_KEY"),
+        ({"LINZHANG_SECRET_KEY": "short"}, "security.secret_key"),
     ],
 )
 def test_invalid_setting_names_the_key(environ: dict[str, str], named: str) -> None:
@@ -111,7 +112,7 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
 
 def test_configured_secret_key_wins(tmp_path: Path) -> None:
     settings = load_settings(
-        config_dir=CONFIG, environ={"LINZHANG_PATHS_VAR_DIR": str(tmp_path), "LINZHANG_SECRET_KEY": "given"}
+        config_dir=CONFIG, environ={"LINZHANG_PATHS_VAR_DIR": str(tmp_path), "LINZHANG_SECRET_KEY": "given" * 8}
     )
-    assert ensure_secret_key(settings) == "given"
+    assert ensure_secret_key(settings) == "given" * 8
     assert not (tmp_path / "secret_key").exists()

@@ -1,0 +1,16 @@
+"""Query parameters shared by list endpoints."""
+
+from __future__ import annotations
+
+from linzhang.container import Container
+from linzhang.errors import InvalidInput
+
+
+def page_size(container: Container, limit: int | None) -> int:
+    """The requested page size within the configured bounds."""
+    http = container.settings.http
+    if limit is None:
+        return http.default_page_size
+    if limit < 1 or limit > http.max_page_size:
+        raise InvalidInput(f"limit is between 1 and {http.max_page_size}", field="limit")
+    return limit

@@ -1,0 +1,50 @@
+"""What a process holds at run time; built by the composition root (linzhang.bootstrap)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from linzhang.bus import Bus, EmbeddedBus, SubscriberRegistry
+from linzhang.clock import Clock
+from linzhang.identity.passwords import Passwords
+from linzhang.identity.tokens import Tokens
+from linzhang.references import JurisdictionLookup
+from linzhang.settings import Settings
+from linzhang.workdays import WorkCalendar
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    registry: SubscriberRegistry
+    bus: Bus
+    clock: Clock
+    passwords: Passwords
+    tokens: Tokens
+    lookup_jurisdiction: JurisdictionLookup
+    calendar: WorkCalendar
+    # Set while ``linzhang serve`` runs the in-process workers and scheduler.
+    embedded: EmbeddedBus | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in a transaction: committed when the block ends, rolled back if it raises."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only."""
+        with self.session_factory() as session:
+            yield session
+
+    def close(self) -> None:
+        self.bus.broker.close()
+        self.engine.dispose()

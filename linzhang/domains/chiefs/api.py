@@ -1,0 +1,183 @@
+"""REST endpoints of the chiefs domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from linzhang.api.schemas import page_size
+from linzhang.container import Container
+from linzhang.domains.chiefs import service
+from linzhang.domains.chiefs.model import ChiefRole
+from linzhang.errors import InvalidInput
+from linzhang.identity import Principal
+
+
+class ChiefOut(msgspec.Struct):
+    id: int
+    name: str
+    post: str
+    role: str
+    role_label: str
+    jurisdiction_code: str
+    term_start: dt.date
+    term_end: dt.date | None
+    active: bool
+    end_reason: str | None
+    predecessor_id: int | None
+    successor_id: int | None
+    username: str | None
+
+
+class ChiefPage(msgspec.Struct):
+    items: list[ChiefOut]
+    next: str | None
+
+
+class NewChief(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    post: str
+    role: ChiefRole
+    jurisdiction_code: str
+    term_start: dt.date | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+class Successor(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    post: str
+    term_start: dt.date | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+class TermEnd(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str
+    term_end: dt.date | None = None
+
+
+def _out(view: service.ChiefView) -> ChiefOut:
+    return ChiefOut(
+        view.id,
+        view.name,
+        view.post,
+        view.role.value,
+        view.role.label,
+        view.jurisdiction_code,
+        view.term_start,
+        view.term_end,
+        view.active,
+        view.end_reason,
+        view.predecessor_id,
+        view.successor_id,
+        view.username,
+    )
+
+
+def _account(username: str | None, password: str | None) -> service.Account | None:
+    if username is None and password is None:
+        return None
+    if username is None or password is None:
+        raise InvalidInput("an account needs both a username and a password", field="username")
+    return service.Account(username, password)
+
+
+def _context(container: Container) -> service.ChiefsContext:
+    return service.ChiefsContext(container.clock, container.passwords, container.lookup_jurisdiction)
+
+
+class ChiefController(Controller):
+    path = "/chiefs"
+    tags = ["chiefs"]
+
+    @post("/", sync_to_thread=True)
+    def appoint(
+        self, data: JSONBody[NewChief], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> ChiefOut:
+        """Appoint a chief (总林长, 副总林长 or 林长); with a username and password, also an account."""
+        appointment = service.Appointment(
+            name=data.name,
+            post=data.post,
+            role=data.role,
+            jurisdiction_code=data.jurisdiction_code,
+            term_start=data.term_start,
+            account=_account(data.username, data.password),
+        )
+        with container.transaction() as session:
+            return _out(service.appoint_chief(session, principal, _context(container), appointment))
+
+    @get("/", sync_to_thread=True)
+    def list_chiefs(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        jurisdiction_code: FromQuery[str | None] = None,
+        subtree: FromQuery[bool] = False,
+        active: FromQuery[bool | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> ChiefPage:
+        """Chiefs of a jurisdiction (``subtree=true``: and below it); without a code, all the caller may see."""
+        size = page_size(container, limit)
+        with container.reading() as session:
+            page = service.list_chiefs(
+                session,
+                principal,
+                container.lookup_jurisdiction,
+                jurisdiction_code=jurisdiction_code,
+                subtree=subtree,
+                active=active,
+                cursor=cursor,
+                limit=size,
+            )
+        return ChiefPage([_out(view) for view in page.items], page.next)
+
+    @get("/{chief_id:int}", sync_to_thread=True)
+    def get_chief(
+        self, chief_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> ChiefOut:
+        with container.reading() as session:
+            return _out(service.get_chief(session, principal, chief_id))
+
+    @post("/{chief_id:int}/replace", sync_to_thread=True)
+    def replace(
+        self,
+        chief_id: FromPath[int],
+        data: JSONBody[Successor],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ChiefOut:
+        """Appoint a successor: the predecessor's term and account end and their open inbox moves over."""
+        account = _account(data.username, data.password)
+        with container.transaction() as session:
+            successor = service.replace_chief(
+                session,
+                principal,
+                _context(container),
+                chief_id,
+                name=data.name,
+                post=data.post,
+                term_start=data.term_start,
+                account=account,
+            )
+        return _out(successor)
+
+    @post("/{chief_id:int}/end-term", status_code=200, sync_to_thread=True)
+    def end_term(
+        self,
+        chief_id: FromPath[int],
+        data: JSONBody[TermEnd],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ChiefOut:
+        """End a term with no successor (the jurisdiction may become a coverage gap)."""
+        with container.transaction() as session:
+            view = service.end_term(
+                session, principal, _context(container), chief_id, reason=data.reason, term_end=data.term_end
+            )
+        return _out(view)

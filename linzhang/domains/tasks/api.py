@@ -1,0 +1,268 @@
+"""REST endpoints of the tasks domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from linzhang.api.schemas import page_size
+from linzhang.container import Container
+from linzhang.domains.tasks import service
+from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
+from linzhang.identity import Principal
+
+
+class EscalationOut(msgspec.Struct):
+    from_code: str
+    to_code: str
+    at: dt.datetime
+
+
+class TaskOut(msgspec.Struct):
+    id: int
+    title: str
+    kind: str
+    status: str
+    jurisdiction_code: str
+    holder_code: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    overdue: bool
+    target_quantity: int | float | None
+    completed_quantity: int | float
+    unit: str | None
+    parent_id: int | None
+    escalations: list[EscalationOut]
+    category: str | None
+    description: str | None
+    lead_department: str | None
+    cooperating_departments: list[str]
+    children_count: int
+    plan_key: str | None
+    plan_point: str | None
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    done_on: dt.date | None
+
+
+class TaskPage(msgspec.Struct):
+    items: list[TaskOut]
+    next: str | None
+
+
+class TaskList(msgspec.Struct):
+    items: list[TaskOut]
+
+
+class NewTask(msgspec.Struct, forbid_unknown_fields=True):
+    title: str
+    kind: TaskKind
+    jurisdiction_code: str
+    due_date: dt.date | None = None
+    due_in_workdays: int | None = None
+    target_quantity: Decimal | None = None
+    unit: str | None = None
+    description: str | None = None
+    category: str | None = None
+    lead_department: str | None = None
+
+
+class Part(msgspec.Struct, forbid_unknown_fields=True):
+    jurisdiction_code: str
+    target_quantity: Decimal
+    due_date: dt.date | None = None
+
+
+class Split(msgspec.Struct, forbid_unknown_fields=True):
+    parts: list[Part]
+
+
+class Progress(msgspec.Struct, forbid_unknown_fields=True):
+    completed_quantity: Decimal
+    note: str | None = None
+
+
+class Completion(msgspec.Struct, forbid_unknown_fields=True):
+    note: str | None = None
+
+
+class Verification(msgspec.Struct, forbid_unknown_fields=True):
+    accepted: bool
+    note: str = ""
+
+
+class TimelineOut(msgspec.Struct):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+class Timeline(msgspec.Struct):
+    items: list[TimelineOut]
+
+
+def number(value: Decimal) -> int | float:
+    """A quantity as a JSON number: four decimal places at most, well within a double's exact range."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def task_out(view: service.TaskView) -> TaskOut:
+    return TaskOut(
+        id=view.id,
+        title=view.title,
+        kind=view.kind,
+        status=view.status,
+        jurisdiction_code=view.jurisdiction_code,
+        holder_code=view.holder_code,
+        holder_level=view.holder_level,
+        due_date=view.due_date,
+        escalation_due_date=view.escalation_due_date,
+        overdue=view.overdue,
+        target_quantity=None if view.target_quantity is None else number(view.target_quantity),
+        completed_quantity=number(view.completed_quantity),
+        unit=view.unit,
+        parent_id=view.parent_id,
+        escalations=[EscalationOut(e.from_code, e.to_code, e.at) for e in view.escalations],
+        category=view.category,
+        description=view.description,
+        lead_department=view.lead_department,
+        cooperating_departments=view.cooperating_departments,
+        children_count=view.children_count,
+        plan_key=view.plan_key,
+        plan_point=view.plan_point,
+        created_by=view.created_by,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+        done_on=view.done_on,
+    )
+
+
+def _context(container: Container) -> service.TasksContext:
+    return service.TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
+
+
+class TaskController(Controller):
+    path = "/tasks"
+    tags = ["tasks"]
+
+    @post("/", sync_to_thread=True)
+    def create(
+        self, data: JSONBody[NewTask], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> TaskOut:
+        """交办: a target, an issue or an order for a jurisdiction in the caller's subtree."""
+        request = service.CreateTask(
+            title=data.title,
+            kind=data.kind,
+            jurisdiction_code=data.jurisdiction_code,
+            due_date=data.due_date,
+            due_in_workdays=data.due_in_workdays,
+            target_quantity=data.target_quantity,
+            unit=data.unit,
+            description=data.description,
+            category=data.category,
+            lead_department=data.lead_department,
+        )
+        with container.transaction() as session:
+            return task_out(service.create_task(session, principal, _context(container), request))
+
+    @get("/", sync_to_thread=True)
+    def list_tasks(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        jurisdiction_code: FromQuery[str | None] = None,
+        subtree: FromQuery[bool] = False,
+        status: FromQuery[TaskStatus | None] = None,
+        kind: FromQuery[TaskKind | None] = None,
+        overdue: FromQuery[bool | None] = None,
+        parent_id: FromQuery[int | None] = None,
+        plan_key: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> TaskPage:
+        """Tasks in the caller's subtree; one jurisdiction's own are sorted by due date."""
+        filters = service.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
+        size = page_size(container, limit)
+        with container.reading() as session:
+            page = service.list_tasks(session, principal, _context(container), filters, cursor, size)
+        return TaskPage([task_out(view) for view in page.items], page.next)
+
+    @get("/{task_id:int}", sync_to_thread=True)
+    def get_task(
+        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> TaskOut:
+        with container.reading() as session:
+            return task_out(service.get_task(session, principal, _context(container), task_id))
+
+    @get("/{task_id:int}/timeline", sync_to_thread=True)
+    def timeline(
+        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> Timeline:
+        """Every change to the task: who, what, when."""
+        with container.reading() as session:
+            entries = service.task_timeline(session, principal, task_id)
+        return Timeline([TimelineOut(e.id, e.at, e.actor, e.action, e.detail) for e in entries])
+
+    @post("/{task_id:int}/split", sync_to_thread=True)
+    def split(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[Split],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskList:
+        """层层压实: split a target among direct children; the parts sum to the whole."""
+        parts = [SplitPart(p.jurisdiction_code, p.target_quantity, p.due_date) for p in data.parts]
+        with container.transaction() as session:
+            views = service.split_task(session, principal, _context(container), task_id, parts)
+        return TaskList([task_out(view) for view in views])
+
+    @post("/{task_id:int}/progress", status_code=200, sync_to_thread=True)
+    def progress(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[Progress],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        """A leaf target's cumulative figure (a retry is harmless)."""
+        with container.transaction() as session:
+            view = service.report_progress(
+                session, principal, _context(container), task_id, data.completed_quantity, data.note
+            )
+        return task_out(view)
+
+    @post("/{task_id:int}/complete", status_code=200, sync_to_thread=True)
+    def complete(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[Completion],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        """Finished: done, or submitted for verification (an issue)."""
+        with container.transaction() as session:
+            return task_out(service.complete_task(session, principal, _context(container), task_id, data.note))
+
+    @post("/{task_id:int}/verify", status_code=200, sync_to_thread=True)
+    def verify(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[Verification],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        """核查 by a level above: accept (done) or send back (open, with the reason)."""
+        with container.transaction() as session:
+            view = service.verify_task(session, principal, _context(container), task_id, data.accepted, data.note)
+        return task_out(view)

@@ -1,0 +1,17 @@
+"""Subscribers of the tasks domain: progress climbs from a part to its parent, one level per delivery."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from linzhang.bus import SubscriberRegistry
+from linzhang.contracts import TaskProgressReported, TaskRolledUp
+from linzhang.domains.tasks.service import TasksContext, roll_up_parent
+
+
+def register(registry: SubscriberRegistry, context: TasksContext) -> None:
+    def on_part_changed(session: Session, event: TaskProgressReported | TaskRolledUp) -> None:
+        roll_up_parent(session, context, event.parent_id)
+
+    registry.subscribe("tasks.rollup", TaskProgressReported, on_part_changed)
+    registry.subscribe("tasks.rollup", TaskRolledUp, on_part_changed)

@@ -1,0 +1,149 @@
+"""Annual work plans as data: ``config/plans/*.toml`` becomes the city-level tasks of the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linzhang.bus import publish
+from linzhang.domains.tasks.model import TaskKind, TaskRuleError, TaskStatus, check_quantity, check_text
+from linzhang.domains.tasks.service import TasksContext, created_event, new_task, record_change
+from linzhang.domains.tasks.tables import Plan, Task
+
+
+class PlanError(ValueError):
+    """A plan file that cannot be imported; nothing was written."""
+
+
+class PlanHeader(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    title: str
+    issued_by: str
+    issued_on: dt.date
+    year: int
+    jurisdiction_code: str
+    default_due_date: dt.date
+
+
+class PlanPoint(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    section: str
+    title: str
+    kind: Literal["target", "order"]
+    category: str
+    description: str
+    lead_departments: list[str]
+    cooperating_departments: list[str]
+    due_date: dt.date | None = None
+    target_quantity: int | float | None = None
+    unit: str | None = None
+    note: str | None = None
+
+
+class PlanFile(msgspec.Struct, forbid_unknown_fields=True):
+    plan: PlanHeader
+    points: list[PlanPoint]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    plan_key: str
+    created: int
+    unchanged: int
+
+
+def read_plan(path: Path) -> PlanFile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        plan = msgspec.convert(raw, PlanFile)
+    except msgspec.ValidationError as exc:
+        raise PlanError(f"{path}: {exc}") from None
+    keys = [point.key for point in plan.points]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise PlanError(f"{path}: point keys appear twice: {', '.join(duplicates)}")
+    for point in plan.points:
+        if (point.kind == "target") != (point.target_quantity is not None):
+            raise PlanError(f"{path}: point {point.key}: a target has target_quantity and an order has none")
+        if point.kind == "target" and not point.unit:
+            raise PlanError(f"{path}: point {point.key}: a target needs a unit")
+    return plan
+
+
+def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanReport:
+    """Create the plan's tasks at its jurisdiction; points imported before are left as they are."""
+    header = plan.plan
+    jurisdiction = ctx.lookup_jurisdiction(session, header.jurisdiction_code)
+    if jurisdiction is None:
+        raise PlanError(f"plan {header.key}: no jurisdiction {header.jurisdiction_code}; import the divisions first")
+    now = ctx.clock.now()
+    if session.get(Plan, header.key) is None:
+        session.add(
+            Plan(
+                key=header.key,
+                title=header.title,
+                issued_by=header.issued_by,
+                issued_on=header.issued_on,
+                year=header.year,
+                imported_at=now,
+            )
+        )
+        session.flush()
+    existing = set(session.execute(select(Task.plan_point).where(Task.plan_key == header.key)).scalars())
+    actor = f"plan:{header.key}"
+    created: list[Task] = []
+    for point in plan.points:
+        if point.key in existing:
+            continue
+        try:
+            quantity = (
+                check_quantity(Decimal(str(point.target_quantity)), f"{point.key}.target_quantity", positive=True)
+                if point.target_quantity is not None
+                else None
+            )
+            description = check_text(
+                point.description + (f"（{point.note}）" if point.note else ""),
+                f"{point.key}.description",
+                4000,
+                required=True,
+            )
+        except TaskRuleError as exc:
+            raise PlanError(f"plan {header.key}: {exc}") from None
+        task = new_task(
+            title=point.title,
+            kind=TaskKind(point.kind),
+            status=TaskStatus.OPEN,
+            code=jurisdiction.code,
+            path=jurisdiction.path,
+            level=jurisdiction.level,
+            due_date=point.due_date or header.default_due_date,
+            target_quantity=quantity,
+            unit=point.unit,
+            description=description,
+            category=point.category,
+            lead_department="、".join(point.lead_departments) or None,
+            cooperating=point.cooperating_departments,
+            parent_id=None,
+            plan_key=header.key,
+            plan_point=point.key,
+            actor=actor,
+            now=now,
+        )
+        created.append(task)
+    session.add_all(created)
+    session.flush()
+    for task in created:
+        record_change(session, task, now, actor, "created", plan=header.key, point=task.plan_point)
+    publish(session, *(created_event(task, now) for task in created))
+    return PlanReport(header.key, len(created), len(plan.points) - len(created))

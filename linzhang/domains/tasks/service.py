@@ -1,0 +1,634 @@
+"""Use cases of the tasks domain: create, split, report, complete, verify, roll up, list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from linzhang.bus import publish
+from linzhang.clock import SHANGHAI, Clock
+from linzhang.contracts import (
+    TaskCompleted,
+    TaskCreated,
+    TaskProgressReported,
+    TaskRolledUp,
+    TaskSentBack,
+    TaskSplit,
+    TaskSubmitted,
+)
+from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks.model import (
+    SplitPart,
+    TaskKind,
+    TaskRuleError,
+    TaskState,
+    TaskStatus,
+    check_complete,
+    check_new_task,
+    check_progress,
+    check_split,
+    check_text,
+    check_verify,
+    is_overdue,
+    roll_up,
+)
+from linzhang.domains.tasks.tables import Task, TimelineEntry
+from linzhang.errors import Conflict, InvalidInput, NotFound
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import subtree_of
+from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.paths import in_subtree
+from linzhang.references import JurisdictionLookup
+from linzhang.workdays import WorkCalendar
+
+SYSTEM_ACTOR = "system"
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class TasksContext:
+    clock: Clock
+    calendar: WorkCalendar
+    lookup_jurisdiction: JurisdictionLookup
+
+    def today(self) -> dt.date:
+        return self.clock.now().astimezone(SHANGHAI).date()
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    from_code: str
+    to_code: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    id: int
+    title: str
+    kind: str
+    status: str
+    category: str | None
+    description: str | None
+    lead_department: str | None
+    cooperating_departments: list[str]
+    jurisdiction_code: str
+    holder_code: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    overdue: bool
+    target_quantity: Decimal | None
+    completed_quantity: Decimal
+    unit: str | None
+    parent_id: int | None
+    children_count: int
+    plan_key: str | None
+    plan_point: str | None
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    done_on: dt.date | None
+    escalations: list[EscalationView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineView:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTask:
+    title: str
+    kind: TaskKind
+    jurisdiction_code: str
+    due_date: dt.date | None = None
+    due_in_workdays: int | None = None
+    target_quantity: Decimal | None = None
+    unit: str | None = None
+    description: str | None = None
+    category: str | None = None
+    lead_department: str | None = None
+
+
+def _invalid(exc: TaskRuleError) -> InvalidInput | Conflict:
+    if exc.conflict:
+        return Conflict(str(exc))
+    return InvalidInput(str(exc), **({"field": exc.field} if exc.field else {}))
+
+
+def view(task: Task, today: dt.date) -> TaskView:
+    return TaskView(
+        id=task.id,
+        title=task.title,
+        kind=task.kind,
+        status=task.status,
+        category=task.category,
+        description=task.description,
+        lead_department=task.lead_department,
+        cooperating_departments=json.loads(task.cooperating_departments or "[]"),
+        jurisdiction_code=task.jurisdiction_code,
+        holder_code=task.holder_code,
+        holder_level=task.holder_level,
+        due_date=task.due_date,
+        escalation_due_date=task.escalation_due_date,
+        overdue=is_overdue(TaskStatus(task.status), task.due_date, today),
+        target_quantity=task.target_quantity,
+        completed_quantity=task.completed_quantity,
+        unit=task.unit,
+        parent_id=task.parent_id,
+        children_count=task.children_count,
+        plan_key=task.plan_key,
+        plan_point=task.plan_point,
+        created_by=task.created_by,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        done_on=task.done_on,
+    )
+
+
+def _state(task: Task) -> TaskState:
+    return TaskState(
+        kind=TaskKind(task.kind),
+        status=TaskStatus(task.status),
+        target_quantity=task.target_quantity,
+        completed_quantity=task.completed_quantity,
+        due_date=task.due_date,
+        has_children=task.children_count > 0,
+    )
+
+
+def record_change(session: Session, task: Task, at: dt.datetime, actor: str, action: str, **detail: Any) -> None:
+    session.add(
+        TimelineEntry(
+            task_id=task.id,
+            at=at,
+            actor=actor,
+            action=action,
+            detail=json.dumps(detail, ensure_ascii=False, default=str),
+        )
+    )
+
+
+def _load(session: Session, principal: Principal, task_id: int, action: Action, *, lock: bool) -> Task:
+    query = select(Task).where(Task.id == task_id)
+    if lock:
+        query = query.with_for_update()
+    task = session.execute(query).scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    authorize(principal, action, task.jurisdiction_path, what=f"task {task_id}")
+    return task
+
+
+def new_task(
+    *,
+    title: str,
+    kind: TaskKind,
+    status: TaskStatus,
+    code: str,
+    path: str,
+    level: str,
+    due_date: dt.date,
+    target_quantity: Decimal | None,
+    unit: str | None,
+    description: str | None,
+    category: str | None,
+    lead_department: str | None,
+    cooperating: Sequence[str],
+    parent_id: int | None,
+    plan_key: str | None,
+    plan_point: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> Task:
+    return Task(
+        kind=kind.value,
+        status=status.value,
+        title=title,
+        description=description,
+        category=category,
+        lead_department=lead_department,
+        cooperating_departments=json.dumps(list(cooperating), ensure_ascii=False) if cooperating else None,
+        jurisdiction_code=code,
+        jurisdiction_path=path,
+        holder_code=code,
+        holder_path=path,
+        holder_level=level,
+        due_date=due_date,
+        target_quantity=target_quantity,
+        completed_quantity=Decimal(0),
+        unit=unit,
+        parent_id=parent_id,
+        children_count=0,
+        plan_key=plan_key,
+        plan_point=plan_point,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def created_event(task: Task, now: dt.datetime) -> TaskCreated:
+    return TaskCreated(
+        task_id=task.id,
+        kind=task.kind,
+        title=task.title,
+        category=task.category,
+        jurisdiction_code=task.jurisdiction_code,
+        path=task.jurisdiction_path,
+        holder_code=task.holder_code,
+        holder_path=task.holder_path,
+        due_date=task.due_date,
+        parent_id=task.parent_id,
+        target_quantity=task.target_quantity,
+        unit=task.unit,
+        plan_key=task.plan_key,
+        created_by=task.created_by,
+        occurred_at=now,
+    )
+
+
+def _completed_event(task: Task, today: dt.date, actor: str, now: dt.datetime) -> TaskCompleted:
+    return TaskCompleted(
+        task_id=task.id,
+        parent_id=task.parent_id,
+        kind=task.kind,
+        category=task.category,
+        jurisdiction_code=task.jurisdiction_code,
+        path=task.jurisdiction_path,
+        due_date=task.due_date,
+        completed_on=today,
+        late=today > task.due_date,
+        completed_by=actor,
+        occurred_at=now,
+    )
+
+
+def create_task(session: Session, principal: Principal, ctx: TasksContext, request: CreateTask) -> TaskView:
+    """交办: create a task for a jurisdiction in the caller's subtree, due on a date or in N working days."""
+    jurisdiction = ctx.lookup_jurisdiction(session, request.jurisdiction_code)
+    if jurisdiction is None:
+        raise InvalidInput(f"no jurisdiction {request.jurisdiction_code}", field="jurisdiction_code")
+    authorize(principal, Action.ASSIGN_WORK, jurisdiction.path, what=f"jurisdiction {jurisdiction.code}")
+    today = ctx.today()
+    if (request.due_date is None) == (request.due_in_workdays is None):
+        raise InvalidInput("give either due_date or due_in_workdays", field="due_date")
+    if request.due_in_workdays is not None:
+        if not 0 <= request.due_in_workdays <= 1000:
+            raise InvalidInput("due_in_workdays is between 0 and 1000", field="due_in_workdays")
+        due_date = ctx.calendar.add_workdays(today, request.due_in_workdays)
+    else:
+        assert request.due_date is not None
+        due_date = request.due_date
+    try:
+        checked = check_new_task(
+            title=request.title,
+            kind=request.kind,
+            due_date=due_date,
+            today=today,
+            target_quantity=request.target_quantity,
+            unit=request.unit,
+            description=request.description,
+            category=request.category,
+            lead_department=request.lead_department,
+        )
+    except TaskRuleError as exc:
+        raise _invalid(exc) from None
+    now = ctx.clock.now()
+    task = new_task(
+        title=checked.title,
+        kind=checked.kind,
+        status=TaskStatus.OPEN,
+        code=jurisdiction.code,
+        path=jurisdiction.path,
+        level=jurisdiction.level,
+        due_date=checked.due_date,
+        target_quantity=checked.target_quantity,
+        unit=checked.unit,
+        description=checked.description,
+        category=checked.category,
+        lead_department=checked.lead_department,
+        cooperating=(),
+        parent_id=None,
+        plan_key=None,
+        plan_point=None,
+        actor=principal.username,
+        now=now,
+    )
+    session.add(task)
+    session.flush()
+    record_change(session, task, now, principal.username, "created", kind=task.kind, due_date=task.due_date.isoformat())
+    publish(session, created_event(task, now))
+    return view(task, today)
+
+
+def split_task(
+    session: Session, principal: Principal, ctx: TasksContext, task_id: int, parts: Sequence[SplitPart]
+) -> list[TaskView]:
+    """层层压实: split a target among the direct children of its jurisdiction, all or nothing."""
+    task = _load(session, principal, task_id, Action.ASSIGN_WORK, lock=True)
+    today = ctx.today()
+    children = jurisdictions.children(session, task.jurisdiction_code)
+    try:
+        checked = check_split(_state(task), parts, children, today)
+    except TaskRuleError as exc:
+        raise _invalid(exc) from None
+    references = jurisdictions.lookup_many(session, [part.jurisdiction_code for part in checked])
+    now = ctx.clock.now()
+    created: list[Task] = []
+    for part in checked:
+        reference = references[part.jurisdiction_code]
+        assert part.due_date is not None
+        created.append(
+            new_task(
+                title=task.title,
+                kind=TaskKind.TARGET,
+                status=TaskStatus.OPEN,
+                code=reference.code,
+                path=reference.path,
+                level=reference.level,
+                due_date=part.due_date,
+                target_quantity=part.target_quantity,
+                unit=task.unit,
+                description=task.description,
+                category=task.category,
+                lead_department=task.lead_department,
+                cooperating=json.loads(task.cooperating_departments or "[]"),
+                parent_id=task.id,
+                plan_key=None,
+                plan_point=None,
+                actor=principal.username,
+                now=now,
+            )
+        )
+    session.add_all(created)
+    task.children_count = len(created)
+    task.updated_at = now
+    session.flush()
+    record_change(
+        session,
+        task,
+        now,
+        principal.username,
+        "split",
+        parts=[
+            {"task_id": c.id, "jurisdiction_code": c.jurisdiction_code, "target_quantity": str(c.target_quantity)}
+            for c in created
+        ],
+    )
+    for child in created:
+        record_change(session, child, now, principal.username, "created", split_from=task.id)
+    publish(
+        session,
+        TaskSplit(task_id=task.id, path=task.jurisdiction_path, child_ids=[c.id for c in created], occurred_at=now),
+        *(created_event(child, now) for child in created),
+    )
+    return [view(child, today) for child in created]
+
+
+def report_progress(
+    session: Session, principal: Principal, ctx: TasksContext, task_id: int, completed: Decimal, note: str | None
+) -> TaskView:
+    """A leaf target's cumulative figure, reported by the jurisdiction that holds it; a repeat changes nothing."""
+    task = _load(session, principal, task_id, Action.REPORT, lock=True)
+    today = ctx.today()
+    try:
+        quantity, status = check_progress(_state(task), completed)
+        checked_note = check_text(note or "", "note", NOTE_MAX, required=False)
+    except TaskRuleError as exc:
+        raise _invalid(exc) from None
+    if quantity == task.completed_quantity and status.value == task.status:
+        return view(task, today)  # a retried report
+    now = ctx.clock.now()
+    previous = task.completed_quantity
+    task.completed_quantity = quantity
+    task.status = status.value
+    task.updated_at = now
+    record_change(
+        session,
+        task,
+        now,
+        principal.username,
+        "progress",
+        completed_quantity=str(quantity),
+        previous=str(previous),
+        note=checked_note,
+    )
+    assert task.target_quantity is not None
+    events: list[Any] = [
+        TaskProgressReported(
+            task_id=task.id,
+            parent_id=task.parent_id,
+            path=task.jurisdiction_path,
+            completed_quantity=quantity,
+            target_quantity=task.target_quantity,
+            reported_by=principal.username,
+            occurred_at=now,
+        )
+    ]
+    if status is TaskStatus.DONE:
+        task.done_on = today
+        record_change(session, task, now, principal.username, "done", reason="target reached")
+        events.append(_completed_event(task, today, principal.username, now))
+    publish(session, *events)
+    return view(task, today)
+
+
+def complete_task(
+    session: Session, principal: Principal, ctx: TasksContext, task_id: int, note: str | None
+) -> TaskView:
+    """The holder says the work is finished: done, or (an issue) submitted for verification."""
+    task = _load(session, principal, task_id, Action.REPORT, lock=True)
+    today = ctx.today()
+    try:
+        status = check_complete(_state(task))
+        checked_note = check_text(note or "", "note", NOTE_MAX, required=False)
+    except TaskRuleError as exc:
+        raise _invalid(exc) from None
+    now = ctx.clock.now()
+    task.status = status.value
+    task.updated_at = now
+    if status is TaskStatus.SUBMITTED:
+        record_change(session, task, now, principal.username, "submitted", note=checked_note)
+        publish(
+            session,
+            TaskSubmitted(
+                task_id=task.id,
+                jurisdiction_code=task.jurisdiction_code,
+                path=task.jurisdiction_path,
+                submitted_by=principal.username,
+                occurred_at=now,
+            ),
+        )
+    else:
+        task.done_on = today
+        record_change(session, task, now, principal.username, "done", note=checked_note)
+        publish(session, _completed_event(task, today, principal.username, now))
+    return view(task, today)
+
+
+def verify_task(
+    session: Session, principal: Principal, ctx: TasksContext, task_id: int, accepted: bool, note: str
+) -> TaskView:
+    """核查 by a level above: accept a submitted issue (销号) or send it back with the reason."""
+    task = _load(session, principal, task_id, Action.VERIFY, lock=True)
+    today = ctx.today()
+    try:
+        status, reason = check_verify(_state(task), accepted, note)
+    except TaskRuleError as exc:
+        raise _invalid(exc) from None
+    now = ctx.clock.now()
+    task.status = status.value
+    task.updated_at = now
+    if status is TaskStatus.DONE:
+        task.done_on = today
+        record_change(session, task, now, principal.username, "verified", note=reason)
+        publish(session, _completed_event(task, today, principal.username, now))
+    else:
+        assert reason is not None
+        record_change(session, task, now, principal.username, "sent_back", reason=reason)
+        publish(
+            session,
+            TaskSentBack(
+                task_id=task.id,
+                jurisdiction_code=task.jurisdiction_code,
+                path=task.jurisdiction_path,
+                reason=reason,
+                sent_back_by=principal.username,
+                occurred_at=now,
+            ),
+        )
+    return view(task, today)
+
+
+def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -> None:
+    """Recompute a split target from its parts; if it changed, tell the bus (which rolls up the next level).
+
+    The parent row is locked first, so parts reported at the same moment each recount with the other's
+    figure; the cost is one level's parts, and the work climbs one level per delivery.
+    """
+    if parent_id is None:
+        return
+    parent = session.execute(select(Task).where(Task.id == parent_id).with_for_update()).scalar_one_or_none()
+    if parent is None or parent.status == TaskStatus.DONE.value:
+        return
+    parts = session.execute(select(Task.completed_quantity, Task.status).where(Task.parent_id == parent_id)).all()
+    total, status = roll_up([(row.completed_quantity, TaskStatus(row.status)) for row in parts])
+    if total == parent.completed_quantity and status.value == parent.status:
+        return
+    now = ctx.clock.now()
+    today = ctx.today()
+    parent.completed_quantity = total
+    parent.status = status.value
+    parent.updated_at = now
+    record_change(session, parent, now, SYSTEM_ACTOR, "rolled_up", completed_quantity=str(total), status=status.value)
+    assert parent.target_quantity is not None
+    events: list[Any] = [
+        TaskRolledUp(
+            task_id=parent.id,
+            parent_id=parent.parent_id,
+            path=parent.jurisdiction_path,
+            completed_quantity=total,
+            target_quantity=parent.target_quantity,
+            status=status.value,
+            occurred_at=now,
+        )
+    ]
+    if status is TaskStatus.DONE:
+        parent.done_on = today
+        record_change(session, parent, now, SYSTEM_ACTOR, "done", reason="all parts done")
+        events.append(_completed_event(parent, today, SYSTEM_ACTOR, now))
+    publish(session, *events)
+
+
+def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
+    return view(_load(session, principal, task_id, Action.READ, lock=False), ctx.today())
+
+
+def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
+    _load(session, principal, task_id, Action.READ, lock=False)
+    entries = session.execute(
+        select(TimelineEntry).where(TimelineEntry.task_id == task_id).order_by(TimelineEntry.id)
+    ).scalars()
+    return [TimelineView(e.id, e.at, e.actor, e.action, json.loads(e.detail)) for e in entries]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    jurisdiction_code: str | None = None
+    subtree: bool = False
+    status: TaskStatus | None = None
+    kind: TaskKind | None = None
+    overdue: bool | None = None
+    parent_id: int | None = None
+    plan_key: str | None = None
+
+
+def list_tasks(
+    session: Session, principal: Principal, ctx: TasksContext, filters: TaskFilter, cursor: str | None, limit: int
+) -> Page[TaskView]:
+    """Tasks the principal may see. One jurisdiction's own tasks come most urgent first (due date);
+    a subtree comes in path order, which its index serves without sorting."""
+    today = ctx.today()
+    query = select(Task)
+    by_due_date = False
+    if filters.jurisdiction_code is not None:
+        jurisdiction = ctx.lookup_jurisdiction(session, filters.jurisdiction_code)
+        if jurisdiction is None:
+            raise NotFound(f"no jurisdiction {filters.jurisdiction_code}")
+        authorize(principal, Action.READ, jurisdiction.path, what=f"jurisdiction {jurisdiction.code}")
+        if filters.subtree:
+            query = query.where(in_subtree(Task.jurisdiction_path, jurisdiction.path))
+        else:
+            query = query.where(Task.jurisdiction_code == jurisdiction.code)
+            by_due_date = True
+    else:
+        query = query.where(in_subtree(Task.jurisdiction_path, subtree_of(principal)))
+    if filters.status is not None:
+        query = query.where(Task.status == filters.status.value)
+    if filters.kind is not None:
+        query = query.where(Task.kind == filters.kind.value)
+    if filters.parent_id is not None:
+        query = query.where(Task.parent_id == filters.parent_id)
+    if filters.plan_key is not None:
+        query = query.where(Task.plan_key == filters.plan_key)
+    if filters.overdue is True:
+        query = query.where(Task.status != TaskStatus.DONE.value, Task.due_date < today)
+    elif filters.overdue is False:
+        query = query.where(or_(Task.status == TaskStatus.DONE.value, Task.due_date >= today))
+    after = decode_cursor(cursor)
+    if by_due_date:
+        if after is not None:
+            try:
+                due, last_id = dt.date.fromisoformat(after[0]), int(after[1])
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+            query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
+        query = query.order_by(Task.due_date, Task.id)
+        key: Any = lambda task: [task.due_date.isoformat(), task.id]  # noqa: E731
+    else:
+        if after is not None:
+            try:
+                path, last_id = str(after[0]), int(after[1])
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+            query = query.where(
+                or_(Task.jurisdiction_path > path, and_(Task.jurisdiction_path == path, Task.id > last_id))
+            )
+        query = query.order_by(Task.jurisdiction_path, Task.id)
+        key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
+    tasks = list(session.execute(query.limit(limit + 1)).scalars())
+    page = page_of(tasks, limit, key)
+    return Page([view(task, today) for task in page.items], page.next)

@@ -1,0 +1,121 @@
+"""The scope rule, in one place.
+
+A principal bound to jurisdiction J reads what belongs to J's subtree; anything outside answers
+404 exactly as if it did not exist. Within the subtree, what it may change depends on its role and
+on where the object sits relative to J: J itself (``OWN``), strictly below (``BELOW``), or either
+(``WITHIN``). Administrators may do everything everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from linzhang.errors import NotFound, PermissionDenied
+from linzhang.paths import ROOT_PATH, is_below, is_within, path_codes
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # system administrators
+    OFFICE = "office"  # 林长办 staff of a jurisdiction
+    CHIEF = "chief"  # a 林长
+    INTEGRATION = "integration"  # another government system
+
+
+class Action(StrEnum):
+    READ = "read"
+    MANAGE_USERS = "manage_users"
+    MANAGE_JURISDICTIONS = "manage_jurisdictions"
+    APPOINT_CHIEF = "appoint_chief"  # appoint, replace, end a term
+    ASSIGN_WORK = "assign_work"  # create and split tasks, 交办, 林长令
+    REPORT = "report"  # progress and completion of work the jurisdiction holds
+    VERIFY = "verify"  # 核查 of work from below
+    SUPERVISE = "supervise"  # comment, 督办, 约谈 on escalated work from below
+    RUN_SWEEP = "run_sweep"
+    ASSESS = "assess"  # run assessments, record vetoes (一票否决)
+    READ_EVENTS = "read_events"
+    MANAGE_BUS = "manage_bus"
+
+
+class Relation(StrEnum):
+    OWN = "own"
+    BELOW = "below"
+    WITHIN = "within"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Which roles may take an action, and where the object must sit for each."""
+
+    relations: dict[Role, Relation]
+    city_only: frozenset[Role] = frozenset()
+
+
+RULES: dict[Action, Rule] = {
+    Action.READ: Rule({Role.OFFICE: Relation.WITHIN, Role.CHIEF: Relation.WITHIN, Role.INTEGRATION: Relation.WITHIN}),
+    Action.MANAGE_USERS: Rule({}),
+    Action.MANAGE_JURISDICTIONS: Rule({}),
+    Action.APPOINT_CHIEF: Rule({Role.OFFICE: Relation.WITHIN, Role.CHIEF: Relation.BELOW}),
+    Action.ASSIGN_WORK: Rule({Role.OFFICE: Relation.WITHIN, Role.CHIEF: Relation.WITHIN}),
+    Action.REPORT: Rule({Role.OFFICE: Relation.OWN, Role.CHIEF: Relation.OWN}),
+    Action.VERIFY: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
+    Action.SUPERVISE: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
+    Action.RUN_SWEEP: Rule({}),
+    Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
+    Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
+    Action.MANAGE_BUS: Rule({}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an account, its role and the jurisdiction it is bound to."""
+
+    user_id: int
+    username: str
+    role: Role
+    jurisdiction_code: str | None
+    path: str
+    chief_id: int | None = None
+    # Actions an integration account may take beyond reading (its grant).
+    grants: frozenset[Action] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def can_read(principal: Principal, object_path: str) -> bool:
+    return principal.is_admin or is_within(object_path, principal.path)
+
+
+def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH, *, what: str = "object") -> None:
+    """Allow ``principal`` to take ``action`` on an object at ``object_path``, or raise.
+
+    Outside the principal's subtree: :class:`NotFound`, the same answer as for an object that does not
+    exist. Inside it, but not permitted for the role or not at the right place: :class:`PermissionDenied`.
+    """
+    if principal.is_admin:
+        return
+    rule = RULES[action]
+    relation = rule.relations.get(principal.role)
+    if principal.role is Role.INTEGRATION and action in principal.grants and action is not Action.READ:
+        relation = rule.relations.get(Role.OFFICE, Relation.WITHIN)
+    if relation is None and not rule.relations:
+        # An administrators' action: refusing it says nothing about any object.
+        raise PermissionDenied(f"only administrators may {action.value.replace('_', ' ')}")
+    if not is_within(object_path, principal.path):
+        raise NotFound(f"no such {what}")
+    if relation is None:
+        raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')}")
+    if principal.role in rule.city_only and len(path_codes(principal.path)) != 1:
+        raise PermissionDenied(f"only the city's {principal.role.value} may {action.value.replace('_', ' ')}")
+    if relation is Relation.OWN and object_path != principal.path:
+        raise PermissionDenied(f"only the {what}'s own jurisdiction may {action.value.replace('_', ' ')} it")
+    if relation is Relation.BELOW and not is_below(object_path, principal.path):
+        raise PermissionDenied(f"{action.value.replace('_', ' ')} is for a {what} below your jurisdiction")
+
+
+def subtree_of(principal: Principal) -> str:
+    """The path prefix a principal's listings are limited to."""
+    return ROOT_PATH if principal.is_admin else principal.path

@@ -1,0 +1,92 @@
+"""The scope rule as a matrix: role x where the object sits x read / write.
+
+A district principal at /50/500101/; objects at its own jurisdiction, a child, a sibling district, the
+parent city, and a township under the sibling (unrelated). Outside the subtree is always 404 (NotFound);
+inside, a role that may not write gets 403 (PermissionDenied).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from linzhang.errors import NotFound, PermissionDenied
+from linzhang.identity.scope import Action, Principal, Role, authorize, can_read
+
+OWN = "/50/500101/"
+PLACES = {
+    "own": OWN,
+    "child": "/50/500101/500101001/",
+    "sibling": "/50/500102/",
+    "parent": "/50/",
+    "unrelated": "/50/500102/500102001/",
+}
+OUTSIDE = {"sibling", "parent", "unrelated"}
+
+
+def principal(role: Role, grants: frozenset[Action] = frozenset()) -> Principal:
+    path = "/" if role is Role.ADMIN else OWN
+    return Principal(1, "u", role, None if role is Role.ADMIN else "500101", path, grants=grants)
+
+
+def outcome(who: Principal, action: Action, place: str) -> str:
+    try:
+        authorize(who, action, PLACES[place])
+    except NotFound:
+        return "404"
+    except PermissionDenied:
+        return "403"
+    return "ok"
+
+
+# Expected answers for (role, action) across own / child / sibling / parent / unrelated.
+MATRIX = {
+    (Role.ADMIN, Action.READ): ("ok", "ok", "ok", "ok", "ok"),
+    (Role.ADMIN, Action.APPOINT_CHIEF): ("ok", "ok", "ok", "ok", "ok"),
+    (Role.OFFICE, Action.READ): ("ok", "ok", "404", "404", "404"),
+    (Role.OFFICE, Action.APPOINT_CHIEF): ("ok", "ok", "404", "404", "404"),
+    (Role.OFFICE, Action.MANAGE_JURISDICTIONS): ("403", "403", "403", "403", "403"),
+    (Role.CHIEF, Action.READ): ("ok", "ok", "404", "404", "404"),
+    (Role.CHIEF, Action.APPOINT_CHIEF): ("403", "ok", "404", "404", "404"),
+    (Role.CHIEF, Action.ASSIGN_WORK): ("ok", "ok", "404", "404", "404"),
+    (Role.CHIEF, Action.REPORT): ("ok", "403", "404", "404", "404"),
+    (Role.CHIEF, Action.VERIFY): ("403", "ok", "404", "404", "404"),
+    (Role.CHIEF, Action.MANAGE_USERS): ("403", "403", "403", "403", "403"),
+    (Role.INTEGRATION, Action.READ): ("ok", "ok", "404", "404", "404"),
+    (Role.INTEGRATION, Action.APPOINT_CHIEF): ("403", "403", "404", "404", "404"),
+    (Role.INTEGRATION, Action.REPORT): ("403", "403", "404", "404", "404"),
+}
+
+
+@pytest.mark.parametrize(("role", "action"), list(MATRIX))
+def test_scope_matrix(role: Role, action: Action) -> None:
+    who = principal(role)
+    got = tuple(outcome(who, action, place) for place in PLACES)
+    assert got == MATRIX[(role, action)]
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF, Role.INTEGRATION])
+def test_reading_is_exactly_the_subtree(role: Role) -> None:
+    who = principal(role)
+    assert {place for place, path in PLACES.items() if can_read(who, path)} == {"own", "child"}
+
+
+def test_integration_grant_opens_one_write_action_inside_its_subtree() -> None:
+    who = principal(Role.INTEGRATION, grants=frozenset({Action.REPORT}))
+    assert tuple(outcome(who, Action.REPORT, place) for place in PLACES) == ("ok", "403", "404", "404", "404")
+    assert outcome(who, Action.APPOINT_CHIEF, "child") == "403"
+
+
+def test_assessments_are_for_the_city_office_only() -> None:
+    city_office = Principal(2, "o", Role.OFFICE, "50", "/50/")
+    district_office = principal(Role.OFFICE)
+    authorize(city_office, Action.ASSESS, "/50/500101/")
+    with pytest.raises(PermissionDenied, match="city"):
+        authorize(district_office, Action.ASSESS, OWN)
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF, Role.INTEGRATION])
+@pytest.mark.parametrize("action", [Action.RUN_SWEEP, Action.MANAGE_USERS, Action.MANAGE_BUS])
+@pytest.mark.parametrize("path", ["/50/", "/"])
+def test_administrators_actions_are_403_for_everyone_else(role: Role, action: Action, path: str) -> None:
+    with pytest.raises(PermissionDenied, match="only administrators"):
+        authorize(Principal(3, "c", role, "50", path), action)

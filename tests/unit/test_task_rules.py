@@ -1,0 +1,194 @@
+"""The task rules: quantities, splits that sum, progress on leaves, completion and verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linzhang.domains.tasks.model import (
+    SplitPart,
+    TaskKind,
+    TaskRuleError,
+    TaskState,
+    TaskStatus,
+    check_complete,
+    check_new_task,
+    check_progress,
+    check_quantity,
+    check_split,
+    check_verify,
+    is_overdue,
+    roll_up,
+)
+
+TODAY = dt.date(2021, 3, 1)
+CHILDREN = {"500101": "万州区", "500102": "涪陵区", "500103": "渝中区"}
+
+
+def target(quantity: str = "100", **changes: object) -> TaskState:
+    values: dict[str, object] = {
+        "kind": TaskKind.TARGET,
+        "status": TaskStatus.OPEN,
+        "target_quantity": Decimal(quantity),
+        "completed_quantity": Decimal(0),
+        "due_date": dt.date(2021, 12, 31),
+        "has_children": False,
+    }
+    values.update(changes)
+    return TaskState(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("-1", "at least 0"),
+        ("NaN", "number"),
+        ("Infinity", "number"),
+        ("0.00001", "decimal places"),
+        ("1e13", "at most"),
+    ],
+)
+def test_bad_quantities(value: str, words: str) -> None:
+    with pytest.raises(TaskRuleError, match=words):
+        check_quantity(Decimal(value), "q", positive=False)
+
+
+def test_a_target_needs_a_positive_quantity_and_a_unit() -> None:
+    common = {
+        "title": "营造林",
+        "due_date": TODAY,
+        "today": TODAY,
+        "description": None,
+        "category": None,
+        "lead_department": None,
+    }
+    with pytest.raises(TaskRuleError, match="target_quantity"):
+        check_new_task(kind=TaskKind.TARGET, target_quantity=None, unit="亩", **common)  # type: ignore[arg-type]
+    with pytest.raises(TaskRuleError, match="greater than 0"):
+        check_new_task(kind=TaskKind.TARGET, target_quantity=Decimal(0), unit="亩", **common)  # type: ignore[arg-type]
+    with pytest.raises(TaskRuleError, match="unit"):
+        check_new_task(kind=TaskKind.TARGET, target_quantity=Decimal(5), unit=" ", **common)  # type: ignore[arg-type]
+    with pytest.raises(TaskRuleError, match="no target_quantity"):
+        check_new_task(kind=TaskKind.ISSUE, target_quantity=Decimal(5), unit=None, **common)  # type: ignore[arg-type]
+
+
+def test_a_due_date_in_the_past_is_refused() -> None:
+    with pytest.raises(TaskRuleError, match="in the past"):
+        check_new_task(
+            title="x",
+            kind=TaskKind.ORDER,
+            due_date=TODAY - dt.timedelta(days=1),
+            today=TODAY,
+            target_quantity=None,
+            unit=None,
+            description=None,
+            category=None,
+            lead_department=None,
+        )
+
+
+def test_split_into_direct_children_that_sum() -> None:
+    parts = check_split(
+        target("100"), [SplitPart("500101", Decimal("60.5")), SplitPart("500102", Decimal("39.5"))], CHILDREN, TODAY
+    )
+    assert [p.target_quantity for p in parts] == [Decimal("60.5"), Decimal("39.5")]
+    assert all(p.due_date == dt.date(2021, 12, 31) for p in parts)
+
+
+@pytest.mark.parametrize(
+    ("parts", "words"),
+    [
+        ([SplitPart("500101", Decimal(60)), SplitPart("500102", Decimal(30))], "sum to 90, not to the task's 100"),
+        ([SplitPart("500101", Decimal(60)), SplitPart("500101", Decimal(40))], "appears twice"),
+        ([SplitPart("50010101", Decimal(100))], "not a direct child"),
+        ([SplitPart("500101", Decimal(100)), SplitPart("500102", Decimal(0))], "greater than 0"),
+        ([SplitPart("500101", Decimal(100), dt.date(2022, 1, 1))], "after the task's"),
+        ([], "at least one part"),
+    ],
+)
+def test_bad_splits(parts: list[SplitPart], words: str) -> None:
+    with pytest.raises(TaskRuleError, match=words):
+        check_split(target("100"), parts, CHILDREN, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        (target(has_children=True), "split already"),
+        (target(completed_quantity=Decimal(1)), "progress was reported"),
+        (target(status=TaskStatus.DONE), "done"),
+        (target(kind=TaskKind.ORDER, target_quantity=None), "only a target"),
+    ],
+)
+def test_what_cannot_be_split(state: TaskState, words: str) -> None:
+    with pytest.raises(TaskRuleError, match=words):
+        check_split(state, [SplitPart("500101", Decimal(100))], CHILDREN, TODAY)
+
+
+@given(st.lists(st.integers(1, 10**9), min_size=1, max_size=10), st.integers(0, 10**6))
+def test_any_partition_of_the_whole_is_accepted_and_any_other_sum_is_not(amounts: list[int], extra: int) -> None:
+    children = {f"c{i}": f"c{i}" for i in range(len(amounts))}
+    whole = sum(amounts)
+    parts = [SplitPart(f"c{i}", Decimal(a)) for i, a in enumerate(amounts)]
+    checked = check_split(target(str(whole)), parts, children, TODAY)
+    assert sum(p.target_quantity for p in checked) == whole
+    if extra:
+        with pytest.raises(TaskRuleError, match="sum to"):
+            check_split(target(str(whole + extra)), parts, children, TODAY)
+
+
+def test_progress_is_cumulative_and_reaching_the_target_is_done() -> None:
+    assert check_progress(target("100"), Decimal(40)) == (Decimal(40), TaskStatus.OPEN)
+    assert check_progress(target("100"), Decimal(100)) == (Decimal(100), TaskStatus.DONE)
+    assert check_progress(target("100"), Decimal(120)) == (Decimal(120), TaskStatus.DONE)
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        (target(has_children=True), "sum of its parts"),
+        (target(status=TaskStatus.DONE), "done"),
+        (target(kind=TaskKind.ISSUE, target_quantity=None), "complete an issue"),
+    ],
+)
+def test_where_progress_is_refused(state: TaskState, words: str) -> None:
+    with pytest.raises(TaskRuleError, match=words):
+        check_progress(state, Decimal(1))
+
+
+def test_completion_by_kind() -> None:
+    assert check_complete(target(kind=TaskKind.ISSUE, target_quantity=None)) is TaskStatus.SUBMITTED
+    assert check_complete(target(kind=TaskKind.ORDER, target_quantity=None)) is TaskStatus.DONE
+    with pytest.raises(TaskRuleError, match="not reached"):
+        check_complete(target("100", completed_quantity=Decimal(99)))
+    with pytest.raises(TaskRuleError, match="awaits verification"):
+        check_complete(target(kind=TaskKind.ISSUE, target_quantity=None, status=TaskStatus.SUBMITTED))
+
+
+def test_verification_accepts_or_sends_back_with_a_reason() -> None:
+    submitted = target(kind=TaskKind.ISSUE, target_quantity=None, status=TaskStatus.SUBMITTED)
+    assert check_verify(submitted, True, "") == (TaskStatus.DONE, None)
+    assert check_verify(submitted, False, "伐区未清理") == (TaskStatus.OPEN, "伐区未清理")
+    with pytest.raises(TaskRuleError, match="note"):
+        check_verify(submitted, False, "  ")
+    with pytest.raises(TaskRuleError, match="not submitted"):
+        check_verify(target(kind=TaskKind.ISSUE, target_quantity=None), True, "")
+    with pytest.raises(TaskRuleError, match="only issues"):
+        check_verify(target(status=TaskStatus.SUBMITTED), True, "")
+
+
+def test_roll_up_sums_and_is_done_when_every_part_is() -> None:
+    assert roll_up([(Decimal(3), TaskStatus.DONE), (Decimal(4), TaskStatus.OPEN)]) == (Decimal(7), TaskStatus.OPEN)
+    assert roll_up([(Decimal(3), TaskStatus.DONE), (Decimal(4), TaskStatus.DONE)]) == (Decimal(7), TaskStatus.DONE)
+
+
+def test_overdue_from_the_day_after_the_due_date() -> None:
+    due = dt.date(2021, 6, 30)
+    assert not is_overdue(TaskStatus.OPEN, due, due)
+    assert is_overdue(TaskStatus.OPEN, due, due + dt.timedelta(days=1))
+    assert is_overdue(TaskStatus.SUBMITTED, due, due + dt.timedelta(days=1))
+    assert not is_overdue(TaskStatus.DONE, due, due + dt.timedelta(days=30))
