@@ -20,9 +20,9 @@ from linzhang.api.request_context import request_context_middleware
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
-from linzhang.domains.chiefs.api import ChiefController
+from linzhang.domains.chiefs.api import ChiefController, InboxController
 from linzhang.domains.jurisdictions.api import JurisdictionController
-from linzhang.domains.tasks.api import TaskController
+from linzhang.domains.tasks.api import EscalationController, SupervisionController, TaskController
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
@@ -32,7 +32,10 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     IdentityController,
     JurisdictionController,
     ChiefController,
+    InboxController,
     TaskController,
+    SupervisionController,
+    EscalationController,
     BusController,
 ]
 

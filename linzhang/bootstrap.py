@@ -9,10 +9,12 @@ from linzhang.bus.broker import create_broker
 from linzhang.clock import Clock, SystemClock
 from linzhang.container import Container
 from linzhang.db import create_db_engine, create_session_factory
+from linzhang.domains.chiefs import consumers as chief_consumers
 from linzhang.domains.jurisdictions import consumers as jurisdiction_consumers
 from linzhang.domains.jurisdictions import public as jurisdictions_public
 from linzhang.domains.tasks import consumers as task_consumers
-from linzhang.domains.tasks.service import TasksContext
+from linzhang.domains.tasks import escalation
+from linzhang.domains.tasks.service import TasksContext, policy_at
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.tokens import Tokens
 from linzhang.settings import Settings, ensure_secret_key
@@ -34,20 +36,27 @@ def bootstrap(
     settings: Settings,
     *,
     clock: Clock | None = None,
+    bus_clock: Clock | None = None,
     broker: dramatiq.Broker | None = None,
     registry: SubscriberRegistry | None = None,
 ) -> Container:
-    """Build the process's container. ``clock``, ``broker`` and ``registry`` can be given by tests."""
+    """Build the process's container. Tests may give the clocks, the broker and the registry.
+
+    ``clock`` is what the rules read (due dates, escalation); ``bus_clock`` times the bus's own
+    mechanics (retry back-off, redelivery) and stays the wall clock unless a test moves it.
+    """
     import_table_modules()
     clock = clock or SystemClock()
     registry = registry or SubscriberRegistry()
     calendar = load_calendar(settings.config_path / "calendar.toml")
-    _subscribe_domains(registry, TasksContext(clock, calendar, jurisdictions_public.lookup))
+    # Read (and so validate) the domains' own configuration at start-up.
+    tasks_context = TasksContext(clock, calendar, jurisdictions_public.lookup, policy_at(settings.config_path))
+    _subscribe_domains(registry, tasks_context)
     engine = create_db_engine(settings)
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
     broker = broker or create_broker(settings)
-    bus = Bus(settings.bus, session_factory, registry, clock, broker)
-    return Container(
+    bus = Bus(settings.bus, session_factory, registry, bus_clock or SystemClock(), broker)
+    container = Container(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
@@ -59,8 +68,19 @@ def bootstrap(
         lookup_jurisdiction=jurisdictions_public.lookup,
         calendar=calendar,
     )
+    _schedule_jobs(container, tasks_context)
+    return container
 
 
 def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> None:
     jurisdiction_consumers.register(registry)
     task_consumers.register(registry, tasks)
+    chief_consumers.register(registry, tasks.clock)
+
+
+def _schedule_jobs(container: Container, tasks: TasksContext) -> None:
+    def sweep_now() -> None:
+        with container.transaction() as session:
+            escalation.sweep(session, tasks, container.clock.now())
+
+    container.bus.add_job("escalation.sweep", container.settings.escalation.sweep_seconds, sweep_now)

@@ -149,6 +149,37 @@ def relay(ctx: _Context, once: bool) -> None:
         container.bus.run_scheduler(_wait_for_signal())
 
 
+@cli.command()
+@click.option(
+    "--as-of", "as_of", default=None, help="ISO-8601 time to sweep as of (default: now), e.g. 2021-07-01T08:00+08:00."
+)
+@pass_context
+def sweep(ctx: _Context, as_of: str | None) -> None:
+    """Run one escalation sweep now (or as of a given time, to catch up after downtime)."""
+    import datetime as dt
+
+    from linzhang.domains.tasks.escalation import sweep as run_sweep
+    from linzhang.domains.tasks.service import TasksContext
+    from linzhang.errors import LinzhangError
+
+    with _container(ctx) as container:
+        if as_of is None:
+            when = container.clock.now()
+        else:
+            try:
+                when = dt.datetime.fromisoformat(as_of)
+            except ValueError:
+                raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time", param_hint="--as-of") from None
+            if when.tzinfo is None:
+                raise click.BadParameter("give a time zone, e.g. +08:00", param_hint="--as-of")
+        try:
+            with container.transaction() as session:
+                result = run_sweep(session, TasksContext.of(container), when, "cli")
+        except LinzhangError as exc:
+            raise click.ClickException(exc.detail) from None
+    click.echo(f"escalated {result.escalated} tasks as of {result.as_of.isoformat()}")
+
+
 @cli.group()
 def bus() -> None:
     """Dead deliveries: list and re-drive."""
@@ -240,7 +271,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
     from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
-        context = TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
+        context = TasksContext.of(container)
         try:
             plan = read_plan(file)
             with container.transaction() as session:

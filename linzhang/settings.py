@@ -86,6 +86,10 @@ class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):
     sweep_seconds: PositiveFloat = 60.0
 
 
+class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool = True
@@ -99,6 +103,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     http: HttpSettings = HttpSettings()
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
+    inbox: InboxSettings = InboxSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""
 

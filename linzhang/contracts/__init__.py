@@ -8,13 +8,18 @@ from linzhang.contracts.base import Event, decode_event, encode_event, event_cla
 from linzhang.contracts.chiefs import ChiefAppointed, ChiefReplaced, ChiefTermEnded
 from linzhang.contracts.jurisdictions import JurisdictionCreated, JurisdictionRenamed
 from linzhang.contracts.tasks import (
+    TaskCommented,
     TaskCompleted,
     TaskCreated,
+    TaskEscalated,
     TaskProgressReported,
     TaskRolledUp,
     TaskSentBack,
+    TaskSnapshot,
     TaskSplit,
     TaskSubmitted,
+    TaskSummonsRecorded,
+    TaskSupervised,
 )
 
 __all__ = [
@@ -24,13 +29,18 @@ __all__ = [
     "Event",
     "JurisdictionCreated",
     "JurisdictionRenamed",
+    "TaskCommented",
     "TaskCompleted",
     "TaskCreated",
+    "TaskEscalated",
     "TaskProgressReported",
     "TaskRolledUp",
     "TaskSentBack",
+    "TaskSnapshot",
     "TaskSplit",
     "TaskSubmitted",
+    "TaskSummonsRecorded",
+    "TaskSupervised",
     "decode_event",
     "encode_event",
     "event_class",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from linzhang.container import Container
-from linzhang.domains.chiefs.tables import chiefs_table, inbox_table
+from linzhang.domains.chiefs.tables import chiefs_table
 from linzhang.domains.jurisdictions.tables import units_table
 from linzhang.identity import Role
 from linzhang.identity.tables import users_table
@@ -202,40 +201,16 @@ def test_bad_appointments_write_nothing(api: Api, world: Container, body: dict, 
 def test_replacement_ends_the_term_and_account_and_hands_over_the_inbox(api: Api, world: Container) -> None:
     old = appoint(api, "500101001", "旧林长", username="old-chief", password="old-password")
     old_token = api.token("old-chief", "old-password")
-    now = datetime.now(UTC)
-    with world.transaction() as session:
-        session.execute(
-            insert(inbox_table),
-            [
-                {
-                    "chief_id": old["id"],
-                    "task_id": 1,
-                    "box": "todo",
-                    "reason": "assigned",
-                    "open": True,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-                {
-                    "chief_id": old["id"],
-                    "task_id": 2,
-                    "box": "supervising",
-                    "reason": "escalated",
-                    "open": True,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-                {
-                    "chief_id": old["id"],
-                    "task_id": 3,
-                    "box": "todo",
-                    "reason": "assigned",
-                    "open": False,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            ],
+    for title in ("春季防火巡查", "松材线虫病除治"):
+        created = api.post(
+            "/tasks",
+            "wz-chief",
+            json={"title": title, "kind": "order", "jurisdiction_code": "500101001", "due_in_workdays": 10},
         )
+        assert created.status_code == 201, created.text
+    drain(world)
+    before = {item["title"] for item in api.get("/inbox", "old-chief").json()["items"]}
+    assert before == {"春季防火巡查", "松材线虫病除治"}
 
     response = api.post(
         f"/chiefs/{old['id']}/replace",
@@ -252,16 +227,13 @@ def test_replacement_ends_the_term_and_account_and_hands_over_the_inbox(api: Api
     assert ended["active"] is False
     assert ended["successor_id"] == new["id"]
     assert ended["term_end"] is not None
-    with world.engine.connect() as connection:
-        holders = connection.execute(
-            select(inbox_table.c.task_id, inbox_table.c.chief_id).order_by(inbox_table.c.task_id)
-        ).all()
-    assert holders == [(1, new["id"]), (2, new["id"]), (3, old["id"])]
     # The predecessor's token and password stop working; the successor's work.
     assert api.get("/me", headers={"authorization": f"Bearer {old_token}"}).status_code == 401
     assert api.post("/auth/token", json={"username": "old-chief", "password": "old-password"}).status_code == 401
     api.token("new-chief", "new-password")
     assert api.get("/me", "new-chief").json()["chief_id"] == new["id"]
+    # Everything open in the predecessor's inbox is the successor's now.
+    assert {item["title"] for item in api.get("/inbox", "new-chief").json()["items"]} == before
     # A chief whose term ended cannot be replaced or ended again.
     again = api.post(f"/chiefs/{old['id']}/replace", "wz-chief", json={"name": "又一个", "post": "林长"})
     assert again.status_code == 409

@@ -181,7 +181,7 @@ def test_failure_waits_out_its_backoff_before_it_is_sent_again(
         settings.var_path,
         bus={"max_attempts": 5, "retry_backoff_seconds": 30.0, "queue_name": settings.bus.queue_name},
     )
-    container = bootstrap(backoff_settings, registry=registry, clock=clock)
+    container = bootstrap(backoff_settings, registry=registry, bus_clock=clock)
     create_effects_table(container.engine)
     try:
         switch.failing = True
@@ -207,7 +207,7 @@ def test_failure_waits_out_its_backoff_before_it_is_sent_again(
 
 def test_sent_but_never_done_is_sent_again_after_the_timeout(settings: Settings, registry: SubscriberRegistry) -> None:
     clock = FixedClock(datetime(2021, 3, 1, tzinfo=UTC))
-    container = bootstrap(settings, registry=registry, clock=clock)
+    container = bootstrap(settings, registry=registry, bus_clock=clock)
     create_effects_table(container.engine)
     try:
         (event,) = publish_samples(container, 1)

@@ -46,7 +46,7 @@ def test_delivery_ledger_invariants(migrated_engine: Engine, database_url: str, 
             "redelivery_timeout_seconds": REDELIVERY_TIMEOUT,
         },
     )
-    container = bootstrap(app_settings, registry=registry, clock=clock)
+    container = bootstrap(app_settings, registry=registry, bus_clock=clock)
     create_effects_table(container.engine)
 
     class Ledger(RuleBasedStateMachine):

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from linzhang.api.schemas import page_size
 from linzhang.container import Container
 from linzhang.domains.chiefs import service
+from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox
 from linzhang.domains.chiefs.model import ChiefRole
 from linzhang.errors import InvalidInput
 from linzhang.identity import Principal
@@ -181,3 +182,75 @@ class ChiefController(Controller):
                 session, principal, _context(container), chief_id, reason=data.reason, term_end=data.term_end
             )
         return _out(view)
+
+
+class InboxItemOut(msgspec.Struct):
+    task_id: int
+    title: str
+    kind: str
+    category: str | None
+    status: str
+    box: str
+    reason: str
+    jurisdiction_code: str
+    holder_code: str
+    due_date: dt.date
+    deadline: dt.date
+    overdue: bool
+    due_soon: bool
+    days_overdue: int
+
+
+class InboxPage(msgspec.Struct):
+    items: list[InboxItemOut]
+    next: str | None
+
+
+class InboxController(Controller):
+    path = "/inbox"
+    tags = ["inbox"]
+
+    @get("/", sync_to_thread=True)
+    def read(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        box: FromQuery[Box] = Box.ALL,
+        jurisdiction_code: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> InboxPage:
+        """The caller's jurisdiction's open work: to do (its own) and supervising (escalated to it from
+        below), most urgent first, with overdue and due-soon flags. Offices and administrators may name
+        a jurisdiction in their subtree."""
+        context = InboxContext(
+            container.clock,
+            container.calendar,
+            container.lookup_jurisdiction,
+            container.settings.inbox.due_soon_workdays,
+        )
+        size = page_size(container, limit)
+        with container.reading() as session:
+            page = read_inbox(session, principal, context, box, jurisdiction_code, cursor, size)
+        return InboxPage(
+            [
+                InboxItemOut(
+                    task_id=item.task_id,
+                    title=item.title,
+                    kind=item.kind,
+                    category=item.category,
+                    status=item.status,
+                    box=item.box,
+                    reason=item.reason,
+                    jurisdiction_code=item.jurisdiction_code,
+                    holder_code=item.holder_code,
+                    due_date=item.due_date,
+                    deadline=item.deadline,
+                    overdue=item.overdue,
+                    due_soon=item.due_soon,
+                    days_overdue=item.days_overdue,
+                )
+                for item in page.items
+            ],
+            page.next,
+        )

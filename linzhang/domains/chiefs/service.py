@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI, Clock
 from linzhang.contracts import ChiefAppointed, ChiefReplaced, ChiefTermEnded
-from linzhang.db import rowcount
+from linzhang.domains.chiefs.inbox import open_items
 from linzhang.domains.chiefs.model import (
     ChiefRole,
     InvalidAppointment,
@@ -20,7 +20,7 @@ from linzhang.domains.chiefs.model import (
     check_term_end,
     check_term_start,
 )
-from linzhang.domains.chiefs.tables import Chief, inbox_table
+from linzhang.domains.chiefs.tables import Chief
 from linzhang.errors import Conflict, InvalidInput, NotFound
 from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
@@ -211,13 +211,8 @@ def replace_chief(
     successor = _create(session, ctx, appointment, predecessor.jurisdiction_path, predecessor_id=predecessor.id)
     _end(session, ctx, predecessor, handover_day, f"replaced by {successor.name}")
     predecessor.successor_id = successor.id
-    moved = rowcount(
-        session.execute(
-            update(inbox_table)
-            .where(inbox_table.c.chief_id == predecessor.id, inbox_table.c.open.is_(True))
-            .values(chief_id=successor.id, handed_over_from=predecessor.id, updated_at=ctx.clock.now())
-        )
-    )
+    # The inbox belongs to the jurisdiction: the successor takes over every open item as it stands.
+    moved = open_items(session, predecessor.jurisdiction_code)
     now = ctx.clock.now()
     publish(
         session,

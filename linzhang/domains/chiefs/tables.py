@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linzhang.db.base import Base, PathString, UTCDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Chief(Base):
@@ -36,22 +38,48 @@ class Chief(Base):
 
 
 class InboxItem(Base):
-    """A piece of work in a chief's inbox: a projection of the tasks domain's events."""
+    """A piece of work in a jurisdiction's inbox, as its chiefs see it: a projection of the task events.
+
+    ``todo``: work the jurisdiction owns (reason ``assigned``); ``supervising``: work escalated to it from
+    below (reason ``escalated``). Items belong to the jurisdiction, so every chief in office there (党政同责)
+    sees them and a successor finds them as the predecessor left them.
+    """
 
     __tablename__ = "chiefs_inbox_items"
-    __table_args__ = (Index("ix_chiefs_inbox_items_chief", "chief_id", "open"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "box", "jurisdiction_code"),
+        Index("ix_chiefs_inbox_items_open", "jurisdiction_code", "open", "deadline", "id"),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    chief_id: Mapped[int] = mapped_column(Integer)
-    task_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    jurisdiction_code: Mapped[str] = mapped_column(String(32))
+    jurisdiction_path: Mapped[str] = mapped_column(PathString)
+    task_id: Mapped[int] = mapped_column(BigInteger)
     box: Mapped[str] = mapped_column(String(20))  # todo | supervising
     reason: Mapped[str] = mapped_column(String(20))  # assigned | escalated
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10))
+    owner_code: Mapped[str] = mapped_column(String(32))
+    holder_code: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    # This box's deadline: the due date for the owner, the escalation due date for the supervisor.
+    deadline: Mapped[dt.date] = mapped_column(Date)
     open: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The chief who held it before a handover, if any.
-    handed_over_from: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class TaskRevision(Base):
+    """The newest revision of each task the inbox has applied: older events arriving late are ignored."""
+
+    __tablename__ = "chiefs_task_revisions"
+
+    task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
 chiefs_table = cast(Table, Chief.__table__)
 inbox_table = cast(Table, InboxItem.__table__)
+revisions_table = cast(Table, TaskRevision.__table__)

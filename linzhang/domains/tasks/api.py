@@ -13,9 +13,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from linzhang.api.schemas import page_size
 from linzhang.container import Container
-from linzhang.domains.tasks import service
+from linzhang.domains.tasks import escalation, service, supervision
 from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
-from linzhang.identity import Principal
+from linzhang.identity import Action, Principal, authorize
 
 
 class EscalationOut(msgspec.Struct):
@@ -148,7 +148,7 @@ def task_out(view: service.TaskView) -> TaskOut:
 
 
 def _context(container: Container) -> service.TasksContext:
-    return service.TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
+    return service.TasksContext.of(container)
 
 
 class TaskController(Controller):
@@ -266,3 +266,162 @@ class TaskController(Controller):
         with container.transaction() as session:
             view = service.verify_task(session, principal, _context(container), task_id, data.accepted, data.note)
         return task_out(view)
+
+
+class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class SuperviseIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: str
+    new_due_date: dt.date
+
+
+class SummonsIn(msgspec.Struct, forbid_unknown_fields=True):
+    held_on: dt.date
+    note: str
+
+
+class SupervisionController(Controller):
+    """Higher levels act on work below them: comment, 督办 with a new deadline, record a 约谈."""
+
+    path = "/tasks"
+    tags = ["escalation"]
+
+    @post("/{task_id:int}/comments", sync_to_thread=True)
+    def comment(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[CommentIn],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        with container.transaction() as session:
+            return task_out(supervision.comment(session, principal, _context(container), task_id, data.text))
+
+    @post("/{task_id:int}/supervise", status_code=200, sync_to_thread=True)
+    def supervise(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[SuperviseIn],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        """督办: a supervision order with a new deadline; past it, the work climbs again."""
+        with container.transaction() as session:
+            view = supervision.supervise(session, principal, _context(container), task_id, data.note, data.new_due_date)
+        return task_out(view)
+
+    @post("/{task_id:int}/summons", sync_to_thread=True)
+    def summons(
+        self,
+        task_id: FromPath[int],
+        data: JSONBody[SummonsIn],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskOut:
+        """约谈: record a summons of the owner's chiefs over this work."""
+        with container.transaction() as session:
+            view = supervision.record_summons(session, principal, _context(container), task_id, data.held_on, data.note)
+        return task_out(view)
+
+
+class SweepIn(msgspec.Struct, forbid_unknown_fields=True):
+    as_of: dt.datetime | None = None
+
+
+class SweepOut(msgspec.Struct):
+    escalated: int
+    as_of: dt.datetime
+    sweep_id: str
+
+
+class CountOut(msgspec.Struct):
+    code: str
+    name: str
+    count: int
+
+
+class BoardItemOut(msgspec.Struct):
+    task_id: int
+    title: str
+    kind: str
+    category: str | None
+    status: str
+    origin_code: str
+    holder_code: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    days_overdue: int
+    path: list[str]
+    climb: list[str]
+
+
+class BoardOut(msgspec.Struct):
+    as_of: dt.date
+    level: str
+    total: int
+    by_district: list[CountOut]
+    by_category: list[CountOut]
+    aging: list[CountOut]
+    items: list[BoardItemOut]
+    next: str | None
+
+
+class EscalationController(Controller):
+    path = "/escalations"
+    tags = ["escalation"]
+
+    @post("/sweep", status_code=200, sync_to_thread=True)
+    def sweep(
+        self, data: JSONBody[SweepIn], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> SweepOut:
+        """Run one escalation sweep as of a time (default now); an as_of before the last sweep is refused."""
+        authorize(principal, Action.RUN_SWEEP)
+        with container.transaction() as session:
+            result = escalation.sweep(
+                session, _context(container), data.as_of or container.clock.now(), principal.username
+            )
+        return SweepOut(result.escalated, result.as_of, result.sweep_id)
+
+    @get("/board", sync_to_thread=True)
+    def board(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        level: FromQuery[str] = "city",
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> BoardOut:
+        """Everything held at a level through escalation: counts by district, aging, category, the items."""
+        size = page_size(container, limit)
+        with container.reading() as session:
+            result = supervision.escalation_board(session, principal, _context(container), level, cursor, size)
+        return BoardOut(
+            as_of=result.as_of,
+            level=result.level,
+            total=result.total,
+            by_district=[CountOut(c.code, c.name, c.count) for c in result.by_district],
+            by_category=[CountOut(c.code, c.name, c.count) for c in result.by_category],
+            aging=[CountOut(c.code, c.name, c.count) for c in result.aging],
+            items=[
+                BoardItemOut(
+                    task_id=i.task_id,
+                    title=i.title,
+                    kind=i.kind,
+                    category=i.category,
+                    status=i.status,
+                    origin_code=i.origin_code,
+                    holder_code=i.holder_code,
+                    holder_level=i.holder_level,
+                    due_date=i.due_date,
+                    escalation_due_date=i.escalation_due_date,
+                    days_overdue=i.days_overdue,
+                    path=i.path,
+                    climb=i.climb,
+                )
+                for i in result.items
+            ],
+            next=result.next,
+        )

@@ -11,7 +11,7 @@ from linzhang.domains.tasks.service import TasksContext, roll_up_parent
 
 def register(registry: SubscriberRegistry, context: TasksContext) -> None:
     def on_part_changed(session: Session, event: TaskProgressReported | TaskRolledUp) -> None:
-        roll_up_parent(session, context, event.parent_id)
+        roll_up_parent(session, context, event.task.parent_id)
 
     registry.subscribe("tasks.rollup", TaskProgressReported, on_part_changed)
     registry.subscribe("tasks.rollup", TaskRolledUp, on_part_changed)

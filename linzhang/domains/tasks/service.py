@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI, Clock
+from linzhang.container import Container
 from linzhang.contracts import (
     TaskCompleted,
     TaskCreated,
     TaskProgressReported,
     TaskRolledUp,
     TaskSentBack,
+    TaskSnapshot,
     TaskSplit,
     TaskSubmitted,
 )
 from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks.escalation_rules import EscalationPolicy, load_policy
 from linzhang.domains.tasks.model import (
     SplitPart,
     TaskKind,
@@ -39,12 +44,12 @@ from linzhang.domains.tasks.model import (
     is_overdue,
     roll_up,
 )
-from linzhang.domains.tasks.tables import Task, TimelineEntry
+from linzhang.domains.tasks.tables import Escalation, Task, TimelineEntry
 from linzhang.errors import Conflict, InvalidInput, NotFound
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import Page, decode_cursor, page_of
-from linzhang.paths import in_subtree
+from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionLookup
 from linzhang.workdays import WorkCalendar
 
@@ -52,14 +57,34 @@ SYSTEM_ACTOR = "system"
 NOTE_MAX = 2000
 
 
+DEFAULT_POLICY = EscalationPolicy({"township": 5, "district": 5, "city": 10}, aging_days=(3, 7, 15, 30))
+
+
 @dataclass(frozen=True, slots=True)
 class TasksContext:
     clock: Clock
     calendar: WorkCalendar
     lookup_jurisdiction: JurisdictionLookup
+    policy: EscalationPolicy = DEFAULT_POLICY
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()
+
+    @classmethod
+    def of(cls, container: Container) -> TasksContext:
+        """The context for a process: its clock and calendar, and config/escalation.toml."""
+        return cls(
+            container.clock,
+            container.calendar,
+            container.lookup_jurisdiction,
+            policy_at(container.settings.config_path),
+        )
+
+
+@functools.cache
+def policy_at(config_dir: Path) -> EscalationPolicy:
+    """The escalation policy of a config folder, read once per process."""
+    return load_policy(config_dir / "escalation.toml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +153,7 @@ def _invalid(exc: TaskRuleError) -> InvalidInput | Conflict:
     return InvalidInput(str(exc), **({"field": exc.field} if exc.field else {}))
 
 
-def view(task: Task, today: dt.date) -> TaskView:
+def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ()) -> TaskView:
     return TaskView(
         id=task.id,
         title=task.title,
@@ -155,6 +180,59 @@ def view(task: Task, today: dt.date) -> TaskView:
         created_at=task.created_at,
         updated_at=task.updated_at,
         done_on=task.done_on,
+        escalations=list(escalations),
+    )
+
+
+def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[EscalationView]]:
+    """The climbs of each task, oldest first."""
+    found: dict[int, list[EscalationView]] = {task_id: [] for task_id in task_ids}
+    if not task_ids:
+        return found
+    rows = session.execute(
+        select(Escalation.task_id, Escalation.from_code, Escalation.to_code, Escalation.at)
+        .where(Escalation.task_id.in_(list(task_ids)))
+        .order_by(Escalation.task_id, Escalation.id)
+    ).all()
+    for row in rows:
+        found[row.task_id].append(EscalationView(row.from_code, row.to_code, row.at))
+    return found
+
+
+def views(session: Session, tasks: Sequence[Task], today: dt.date) -> list[TaskView]:
+    climbs = escalations_of(session, [task.id for task in tasks])
+    return [view(task, today, climbs[task.id]) for task in tasks]
+
+
+def snapshot(task: Task) -> TaskSnapshot:
+    return TaskSnapshot(
+        task_id=task.id,
+        revision=task.revision,
+        kind=task.kind,
+        title=task.title,
+        category=task.category,
+        status=task.status,
+        jurisdiction_code=task.jurisdiction_code,
+        path=task.jurisdiction_path,
+        holder_code=task.holder_code,
+        holder_path=task.holder_path,
+        holder_level=task.holder_level,
+        due_date=task.due_date,
+        escalation_due_date=task.escalation_due_date,
+        parent_id=task.parent_id,
+    )
+
+
+def changed(task: Task, now: dt.datetime) -> None:
+    """Every change moves the task to its next revision."""
+    task.revision += 1
+    task.updated_at = now
+
+
+def close_escalations(session: Session, task: Task, now: dt.datetime) -> None:
+    """Completing the task ends its escalation (the projections close it when they hear of it)."""
+    session.execute(
+        update(Escalation).where(Escalation.task_id == task.id, Escalation.closed_at.is_(None)).values(closed_at=now)
     )
 
 
@@ -213,9 +291,16 @@ def new_task(
     actor: str,
     now: dt.datetime,
 ) -> Task:
+    codes: list[str | None] = [*path_codes(path), None, None, None]
     return Task(
         kind=kind.value,
         status=status.value,
+        revision=1,
+        city_code=codes[0],
+        district_code=codes[1],
+        township_code=codes[2],
+        village_code=codes[3],
+        next_escalation_on=due_date,
         title=title,
         description=description,
         category=category,
@@ -242,16 +327,7 @@ def new_task(
 
 def created_event(task: Task, now: dt.datetime) -> TaskCreated:
     return TaskCreated(
-        task_id=task.id,
-        kind=task.kind,
-        title=task.title,
-        category=task.category,
-        jurisdiction_code=task.jurisdiction_code,
-        path=task.jurisdiction_path,
-        holder_code=task.holder_code,
-        holder_path=task.holder_path,
-        due_date=task.due_date,
-        parent_id=task.parent_id,
+        task=snapshot(task),
         target_quantity=task.target_quantity,
         unit=task.unit,
         plan_key=task.plan_key,
@@ -262,13 +338,7 @@ def created_event(task: Task, now: dt.datetime) -> TaskCreated:
 
 def _completed_event(task: Task, today: dt.date, actor: str, now: dt.datetime) -> TaskCompleted:
     return TaskCompleted(
-        task_id=task.id,
-        parent_id=task.parent_id,
-        kind=task.kind,
-        category=task.category,
-        jurisdiction_code=task.jurisdiction_code,
-        path=task.jurisdiction_path,
-        due_date=task.due_date,
+        task=snapshot(task),
         completed_on=today,
         late=today > task.due_date,
         completed_by=actor,
@@ -375,7 +445,7 @@ def split_task(
         )
     session.add_all(created)
     task.children_count = len(created)
-    task.updated_at = now
+    changed(task, now)
     session.flush()
     record_change(
         session,
@@ -392,7 +462,7 @@ def split_task(
         record_change(session, child, now, principal.username, "created", split_from=task.id)
     publish(
         session,
-        TaskSplit(task_id=task.id, path=task.jurisdiction_path, child_ids=[c.id for c in created], occurred_at=now),
+        TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
         *(created_event(child, now) for child in created),
     )
     return [view(child, today) for child in created]
@@ -410,12 +480,12 @@ def report_progress(
     except TaskRuleError as exc:
         raise _invalid(exc) from None
     if quantity == task.completed_quantity and status.value == task.status:
-        return view(task, today)  # a retried report
+        return get_task(session, principal, ctx, task_id)  # a retried report
     now = ctx.clock.now()
     previous = task.completed_quantity
     task.completed_quantity = quantity
     task.status = status.value
-    task.updated_at = now
+    changed(task, now)
     record_change(
         session,
         task,
@@ -427,11 +497,12 @@ def report_progress(
         note=checked_note,
     )
     assert task.target_quantity is not None
+    if status is TaskStatus.DONE:
+        task.done_on = today
+        close_escalations(session, task, now)
     events: list[Any] = [
         TaskProgressReported(
-            task_id=task.id,
-            parent_id=task.parent_id,
-            path=task.jurisdiction_path,
+            task=snapshot(task),
             completed_quantity=quantity,
             target_quantity=task.target_quantity,
             reported_by=principal.username,
@@ -439,11 +510,10 @@ def report_progress(
         )
     ]
     if status is TaskStatus.DONE:
-        task.done_on = today
         record_change(session, task, now, principal.username, "done", reason="target reached")
         events.append(_completed_event(task, today, principal.username, now))
     publish(session, *events)
-    return view(task, today)
+    return get_task(session, principal, ctx, task_id)
 
 
 def complete_task(
@@ -459,24 +529,16 @@ def complete_task(
         raise _invalid(exc) from None
     now = ctx.clock.now()
     task.status = status.value
-    task.updated_at = now
+    changed(task, now)
     if status is TaskStatus.SUBMITTED:
         record_change(session, task, now, principal.username, "submitted", note=checked_note)
-        publish(
-            session,
-            TaskSubmitted(
-                task_id=task.id,
-                jurisdiction_code=task.jurisdiction_code,
-                path=task.jurisdiction_path,
-                submitted_by=principal.username,
-                occurred_at=now,
-            ),
-        )
+        publish(session, TaskSubmitted(task=snapshot(task), submitted_by=principal.username, occurred_at=now))
     else:
         task.done_on = today
+        close_escalations(session, task, now)
         record_change(session, task, now, principal.username, "done", note=checked_note)
         publish(session, _completed_event(task, today, principal.username, now))
-    return view(task, today)
+    return get_task(session, principal, ctx, task_id)
 
 
 def verify_task(
@@ -491,26 +553,19 @@ def verify_task(
         raise _invalid(exc) from None
     now = ctx.clock.now()
     task.status = status.value
-    task.updated_at = now
+    changed(task, now)
     if status is TaskStatus.DONE:
         task.done_on = today
+        close_escalations(session, task, now)
         record_change(session, task, now, principal.username, "verified", note=reason)
         publish(session, _completed_event(task, today, principal.username, now))
     else:
         assert reason is not None
         record_change(session, task, now, principal.username, "sent_back", reason=reason)
         publish(
-            session,
-            TaskSentBack(
-                task_id=task.id,
-                jurisdiction_code=task.jurisdiction_code,
-                path=task.jurisdiction_path,
-                reason=reason,
-                sent_back_by=principal.username,
-                occurred_at=now,
-            ),
+            session, TaskSentBack(task=snapshot(task), reason=reason, sent_back_by=principal.username, occurred_at=now)
         )
-    return view(task, today)
+    return get_task(session, principal, ctx, task_id)
 
 
 def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -> None:
@@ -532,29 +587,26 @@ def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -
     today = ctx.today()
     parent.completed_quantity = total
     parent.status = status.value
-    parent.updated_at = now
+    changed(parent, now)
+    if status is TaskStatus.DONE:
+        parent.done_on = today
+        close_escalations(session, parent, now)
     record_change(session, parent, now, SYSTEM_ACTOR, "rolled_up", completed_quantity=str(total), status=status.value)
     assert parent.target_quantity is not None
     events: list[Any] = [
         TaskRolledUp(
-            task_id=parent.id,
-            parent_id=parent.parent_id,
-            path=parent.jurisdiction_path,
-            completed_quantity=total,
-            target_quantity=parent.target_quantity,
-            status=status.value,
-            occurred_at=now,
+            task=snapshot(parent), completed_quantity=total, target_quantity=parent.target_quantity, occurred_at=now
         )
     ]
     if status is TaskStatus.DONE:
-        parent.done_on = today
         record_change(session, parent, now, SYSTEM_ACTOR, "done", reason="all parts done")
         events.append(_completed_event(parent, today, SYSTEM_ACTOR, now))
     publish(session, *events)
 
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
-    return view(_load(session, principal, task_id, Action.READ, lock=False), ctx.today())
+    task = _load(session, principal, task_id, Action.READ, lock=False)
+    return views(session, [task], ctx.today())[0]
 
 
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
@@ -631,4 +683,4 @@ def list_tasks(
         key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
     tasks = list(session.execute(query.limit(limit + 1)).scalars())
     page = page_of(tasks, limit, key)
-    return Page([view(task, today) for task in page.items], page.next)
+    return Page(views(session, page.items, today), page.next)

@@ -52,12 +52,20 @@ class Task(Base):
         Index("ix_tasks_tasks_path", "jurisdiction_path", "id"),
         Index("ix_tasks_tasks_jurisdiction", "jurisdiction_code", "status", "due_date", "id"),
         Index("ix_tasks_tasks_parent", "parent_id"),
-        # Open work by due date: what the escalation sweep and the overdue filters read.
+        # What the escalation sweep reads: open work below the city, by the day it may climb next.
         Index(
-            "ix_tasks_tasks_open_due",
-            "due_date",
-            postgresql_where=text("status <> 'done'"),
-            sqlite_where=text("status <> 'done'"),
+            "ix_tasks_tasks_escalatable",
+            "next_escalation_on",
+            postgresql_where=text("status = 'open' AND holder_level <> 'city'"),
+            sqlite_where=text("status = 'open' AND holder_level <> 'city'"),
+        ),
+        # The escalation board: work held above its owner, by holder.
+        Index(
+            "ix_tasks_tasks_escalated",
+            "holder_level",
+            "holder_path",
+            postgresql_where=text("status <> 'done' AND holder_code <> jurisdiction_code"),
+            sqlite_where=text("status <> 'done' AND holder_code <> jurisdiction_code"),
         ),
     )
 
@@ -69,15 +77,24 @@ class Task(Base):
     category: Mapped[str | None] = mapped_column(String(50))
     lead_department: Mapped[str | None] = mapped_column(String(200))
     cooperating_departments: Mapped[str | None] = mapped_column(Text)
+    # Grows by one with every change; events carry it so projections can ignore late, older events.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     # The owning jurisdiction stays responsible for the work.
     jurisdiction_code: Mapped[str] = mapped_column(String(32))
     jurisdiction_path: Mapped[str] = mapped_column(PathString)
+    # The owner's path by level (city down to the owner's own level): escalation reads the next one up.
+    city_code: Mapped[str] = mapped_column(String(32))
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    township_code: Mapped[str | None] = mapped_column(String(32))
+    village_code: Mapped[str | None] = mapped_column(String(32))
     # Who holds it now: the owner, or the level it escalated to (督办).
     holder_code: Mapped[str] = mapped_column(String(32))
     holder_path: Mapped[str] = mapped_column(PathString)
     holder_level: Mapped[str] = mapped_column(String(10))
     due_date: Mapped[dt.date] = mapped_column(Date)
     escalation_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The due date, or once escalated the escalation due date: overdue from the day after it.
+    next_escalation_on: Mapped[dt.date] = mapped_column(Date)
     target_quantity: Mapped[Decimal | None] = mapped_column(Quantity)
     completed_quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
     unit: Mapped[str | None] = mapped_column(String(20))
@@ -105,6 +122,45 @@ class TimelineEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")
 
 
+class Escalation(Base):
+    """One climb of one task by one level. The database refuses the same task reaching a level twice."""
+
+    __tablename__ = "tasks_escalations"
+    __table_args__ = (
+        UniqueConstraint("task_id", "to_level"),
+        CheckConstraint("to_level IN ('township', 'district', 'city')", name="to_level"),
+        Index("ix_tasks_escalations_sweep", "sweep_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("tasks_tasks.id"))
+    sweep_id: Mapped[str] = mapped_column(String(36))
+    from_code: Mapped[str] = mapped_column(String(32))
+    from_level: Mapped[str] = mapped_column(String(10))
+    to_code: Mapped[str] = mapped_column(String(32))
+    to_level: Mapped[str] = mapped_column(String(10))
+    to_path: Mapped[str] = mapped_column(PathString)
+    escalation_due_date: Mapped[dt.date] = mapped_column(Date)
+    days_overdue: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Sweep(Base):
+    """One run of the escalation sweep, at the time it was run for (``as_of``)."""
+
+    __tablename__ = "tasks_sweeps"
+    __table_args__ = (Index("ix_tasks_sweeps_as_of", "as_of"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+
+
 tasks_table = cast(Table, Task.__table__)
+escalations_table = cast(Table, Escalation.__table__)
+sweeps_table = cast(Table, Sweep.__table__)
 timeline_table = cast(Table, TimelineEntry.__table__)
 plans_table = cast(Table, Plan.__table__)

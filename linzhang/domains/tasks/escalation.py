@@ -1,0 +1,208 @@
+"""The escalation sweep: overdue open work climbs one level from its current holder, set-based.
+
+One sweep is a handful of statements whatever the number of tasks: insert one escalation row per
+overdue task (the unique (task, level) constraint makes a concurrent sweep's duplicate a no-op), move
+the holders, write the timeline, publish a ``TaskEscalated`` per climb. Its cost follows the number of
+tasks that climb; finding none is one index probe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, case, cast, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from linzhang.bus import publish
+from linzhang.clock import SHANGHAI
+from linzhang.contracts import TaskEscalated, TaskSnapshot
+from linzhang.domains.tasks.escalation_rules import LEVELS, levels_between
+from linzhang.domains.tasks.service import TasksContext
+from linzhang.domains.tasks.tables import escalations_table as e
+from linzhang.domains.tasks.tables import sweeps_table as sw
+from linzhang.domains.tasks.tables import tasks_table as t
+from linzhang.domains.tasks.tables import timeline_table as tl
+from linzhang.errors import Conflict, InvalidInput
+from linzhang.paths import path_codes
+
+SWEEP_ACTOR = "escalation-sweep"
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    sweep_id: str
+    as_of: dt.datetime
+    escalated: int
+
+
+def _days_between(dialect: str, later: dt.date, earlier: ColumnElement[Any]) -> ColumnElement[int]:
+    if dialect == "postgresql":
+        return cast(literal(later, Date) - earlier, Integer)
+    return cast(func.julianday(literal(later.isoformat(), String)) - func.julianday(earlier), Integer)
+
+
+def _slash(*parts: ColumnElement[Any]) -> ColumnElement[str]:
+    path: ColumnElement[str] = literal("/", String)
+    for part in parts:
+        path = path + part + literal("/", String)
+    return path
+
+
+def last_sweep_as_of(session: Session) -> dt.datetime | None:
+    return session.execute(select(func.max(sw.c.as_of))).scalar_one_or_none()
+
+
+def sweep(session: Session, ctx: TasksContext, as_of: dt.datetime, actor: str = SWEEP_ACTOR) -> SweepResult:
+    """Escalate every open task past its due (or escalation due) date one level up from its holder."""
+    if as_of.tzinfo is None:
+        raise InvalidInput("as_of needs a time zone (e.g. 2021-07-01T00:00:00+08:00)", field="as_of")
+    last = last_sweep_as_of(session)
+    if last is not None and as_of < last:
+        raise Conflict(f"as_of {as_of.isoformat()} is earlier than the last sweep's {last.isoformat()}", field="as_of")
+    now = ctx.clock.now()
+    today = as_of.astimezone(SHANGHAI).date()
+    sweep_id = str(uuid.uuid4())
+    session.execute(insert(sw).values(id=sweep_id, as_of=as_of, started_at=now, actor=actor, escalated=0))
+    dialect = session.get_bind().dialect.name
+    grace = ctx.policy.grace_workdays
+    due = {level: ctx.calendar.add_workdays(today, grace[level]) for level in ("township", "district", "city")}
+
+    held = t.c.holder_level
+    to_level = case((held == "village", "township"), (held == "township", "district"), else_="city")
+    to_code = case((held == "village", t.c.township_code), (held == "township", t.c.district_code), else_=t.c.city_code)
+    to_path = case(
+        (held == "village", _slash(t.c.city_code, t.c.district_code, t.c.township_code)),
+        (held == "township", _slash(t.c.city_code, t.c.district_code)),
+        else_=_slash(t.c.city_code),
+    )
+    to_due = case(
+        (held == "village", literal(due["township"], Date)),
+        (held == "township", literal(due["district"], Date)),
+        else_=literal(due["city"], Date),
+    )
+    overdue = select(
+        t.c.id,
+        literal(sweep_id, String),
+        t.c.holder_code,
+        held,
+        to_code,
+        to_level,
+        to_path,
+        to_due,
+        _days_between(dialect, today, t.c.due_date),
+        literal(now, e.c.at.type),
+    ).where(t.c.status == "open", held != "city", t.c.next_escalation_on < today)
+    columns = [
+        "task_id",
+        "sweep_id",
+        "from_code",
+        "from_level",
+        "to_code",
+        "to_level",
+        "to_path",
+        "escalation_due_date",
+        "days_overdue",
+        "at",
+    ]
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # A concurrent sweep that already took a task to this level wins; this one leaves it alone.
+    session.execute(
+        dialect_insert(e).from_select(columns, overdue).on_conflict_do_nothing(index_elements=["task_id", "to_level"])
+    )
+    mine = e.c.sweep_id == sweep_id
+    session.execute(
+        update(t)
+        .where(t.c.id == e.c.task_id, mine)
+        .values(
+            holder_code=e.c.to_code,
+            holder_path=e.c.to_path,
+            holder_level=e.c.to_level,
+            escalation_due_date=e.c.escalation_due_date,
+            next_escalation_on=e.c.escalation_due_date,
+            revision=t.c.revision + 1,
+            updated_at=now,
+        )
+    )
+    # Codes are letters, digits, '-' and '_' (and dates ISO digits), so the detail is valid JSON as built.
+    detail = (
+        literal('{"from_code": "', String)
+        + e.c.from_code
+        + literal('", "to_code": "', String)
+        + e.c.to_code
+        + literal('", "to_level": "', String)
+        + e.c.to_level
+        + literal('", "escalation_due_date": "', String)
+        + cast(e.c.escalation_due_date, String)
+        + literal('", "sweep_id": "' + sweep_id + '"}', String)
+    )
+    session.execute(
+        insert(tl).from_select(
+            ["task_id", "at", "actor", "action", "detail"],
+            select(
+                e.c.task_id, literal(now, tl.c.at.type), literal(actor, String), literal("escalated", String), detail
+            ).where(mine),
+        )
+    )
+    rows = session.execute(
+        select(
+            e.c.id.label("escalation_id"),
+            e.c.from_code,
+            e.c.from_level,
+            e.c.to_code,
+            e.c.to_level,
+            e.c.escalation_due_date,
+            e.c.days_overdue,
+            t.c.id,
+            t.c.revision,
+            t.c.kind,
+            t.c.title,
+            t.c.category,
+            t.c.status,
+            t.c.jurisdiction_code,
+            t.c.jurisdiction_path,
+            t.c.holder_path,
+            t.c.due_date,
+            t.c.parent_id,
+        )
+        .join_from(e, t, t.c.id == e.c.task_id)
+        .where(mine)
+        .order_by(e.c.id)
+    ).all()
+    events = [
+        TaskEscalated(
+            task=TaskSnapshot(
+                task_id=row.id,
+                revision=row.revision,
+                kind=row.kind,
+                title=row.title,
+                category=row.category,
+                status=row.status,
+                jurisdiction_code=row.jurisdiction_code,
+                path=row.jurisdiction_path,
+                holder_code=row.to_code,
+                holder_path=row.holder_path,
+                holder_level=row.to_level,
+                due_date=row.due_date,
+                escalation_due_date=row.escalation_due_date,
+                parent_id=row.parent_id,
+            ),
+            escalation_id=row.escalation_id,
+            from_code=row.from_code,
+            from_level=row.from_level,
+            to_code=row.to_code,
+            to_level=row.to_level,
+            escalation_due_date=row.escalation_due_date,
+            days_overdue=row.days_overdue,
+            levels_climbed=levels_between(LEVELS[len(path_codes(row.jurisdiction_path)) - 1], row.to_level),
+            occurred_at=now,
+        )
+        for row in rows
+    ]
+    publish(session, *events)
+    session.execute(update(sw).where(sw.c.id == sweep_id).values(escalated=len(events)))
+    return SweepResult(sweep_id, as_of, len(events))
