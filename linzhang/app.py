@@ -20,6 +20,7 @@ from linzhang.api.request_context import request_context_middleware
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
+from linzhang.domains.assessments.api import AssessmentController
 from linzhang.domains.chiefs.api import ChiefController, InboxController
 from linzhang.domains.jurisdictions.api import JurisdictionController
 from linzhang.domains.tasks.api import EscalationController, SupervisionController, TaskController
@@ -36,6 +37,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     TaskController,
     SupervisionController,
     EscalationController,
+    AssessmentController,
     BusController,
 ]
 

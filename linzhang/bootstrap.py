@@ -9,6 +9,8 @@ from linzhang.bus.broker import create_broker
 from linzhang.clock import Clock, SystemClock
 from linzhang.container import Container
 from linzhang.db import create_db_engine, create_session_factory
+from linzhang.domains.assessments import ledger as assessment_ledger
+from linzhang.domains.assessments.service import rubric_at
 from linzhang.domains.chiefs import consumers as chief_consumers
 from linzhang.domains.jurisdictions import consumers as jurisdiction_consumers
 from linzhang.domains.jurisdictions import public as jurisdictions_public
@@ -26,6 +28,7 @@ __all__ = ["Container", "bootstrap", "import_table_modules"]
 def import_table_modules() -> None:
     """Import every module that defines tables, so the metadata is complete (migrations, tests)."""
     import linzhang.bus.tables
+    import linzhang.domains.assessments.tables
     import linzhang.domains.chiefs.tables
     import linzhang.domains.jurisdictions.tables
     import linzhang.domains.tasks.tables
@@ -51,6 +54,7 @@ def bootstrap(
     calendar = load_calendar(settings.config_path / "calendar.toml")
     # Read (and so validate) the domains' own configuration at start-up.
     tasks_context = TasksContext(clock, calendar, jurisdictions_public.lookup, policy_at(settings.config_path))
+    rubric_at(settings.config_path / "assessment.toml")
     _subscribe_domains(registry, tasks_context)
     engine = create_db_engine(settings)
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
@@ -76,6 +80,7 @@ def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> Non
     jurisdiction_consumers.register(registry)
     task_consumers.register(registry, tasks)
     chief_consumers.register(registry, tasks.clock)
+    assessment_ledger.register(registry)
 
 
 def _schedule_jobs(container: Container, tasks: TasksContext) -> None:

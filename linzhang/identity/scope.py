@@ -105,6 +105,9 @@ def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH
         # An administrators' action: refusing it says nothing about any object.
         raise PermissionDenied(f"only administrators may {action.value.replace('_', ' ')}")
     if not is_within(object_path, principal.path):
+        if object_path == ROOT_PATH:
+            # A system-wide action: refusing it hides nothing.
+            raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')} here")
         raise NotFound(f"no such {what}")
     if relation is None:
         raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')}")

@@ -35,3 +35,11 @@ def children(session: Session, code: str) -> dict[str, str]:
     """The direct children of ``code``: code to name."""
     rows = session.execute(select(u.c.code, u.c.name).where(u.c.parent_code == code)).all()
     return {row.code: row.name for row in rows}
+
+
+def at_level(session: Session, level: str) -> list[JurisdictionRef]:
+    """Every jurisdiction of a level, by code."""
+    rows = session.execute(
+        select(u.c.code, u.c.name, u.c.level, u.c.parent_code, u.c.path).where(u.c.level == level).order_by(u.c.code)
+    ).all()
+    return [JurisdictionRef(*row) for row in rows]

@@ -1,8 +1,8 @@
-"""jurisdictions, chiefs, identity and tasks
+"""jurisdictions, chiefs, identity, tasks and assessments
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 23:44:08.380070
+Create Date: 2026-11-28 23:57:16.766186
 """
 
 from __future__ import annotations
@@ -23,6 +23,117 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "assessments_bonuses",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("jurisdiction_code", sa.String(length=32), nullable=False),
+        sa.Column("path", PathString, nullable=False),
+        sa.Column("item", sa.String(length=50), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments_bonuses")),
+        sa.UniqueConstraint(
+            "period", "jurisdiction_code", "item", name=op.f("uq_assessments_bonuses_period_jurisdiction_code_item")
+        ),
+    )
+    op.create_table(
+        "assessments_ledger",
+        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("task_id", sa.BigInteger(), nullable=False),
+        sa.Column("fact", sa.String(length=20), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("levels", sa.Integer(), nullable=False),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("path", PathString, nullable=False),
+        sa.Column("city_code", sa.String(length=32), nullable=False),
+        sa.Column("district_code", sa.String(length=32), nullable=True),
+        sa.Column("township_code", sa.String(length=32), nullable=True),
+        sa.Column("village_code", sa.String(length=32), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments_ledger")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_assessments_ledger_event_id")),
+    )
+    with op.batch_alter_table("assessments_ledger", schema=None) as batch_op:
+        batch_op.create_index("ix_assessments_ledger_fact_day", ["fact", "occurred_on"], unique=False)
+
+    op.create_table(
+        "assessments_results",
+        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("jurisdiction_code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("path", PathString, nullable=False),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("grade", sa.String(length=10), nullable=True),
+        sa.Column("rank", sa.Integer(), nullable=True),
+        sa.Column("peers", sa.Integer(), nullable=False),
+        sa.Column("vetoed", sa.Boolean(), nullable=False),
+        sa.Column("veto_reason", sa.Text(), nullable=True),
+        sa.Column("components", sa.Text(), nullable=False),
+        sa.Column("deductions", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments_results")),
+        sa.UniqueConstraint(
+            "run_id", "jurisdiction_code", name=op.f("uq_assessments_results_run_id_jurisdiction_code")
+        ),
+    )
+    with op.batch_alter_table("assessments_results", schema=None) as batch_op:
+        batch_op.create_index("ix_assessments_results_rank", ["run_id", "level", "path"], unique=False)
+
+    op.create_table(
+        "assessments_runs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.Column("computed_by", sa.String(length=64), nullable=False),
+        sa.Column("rubric_digest", sa.String(length=64), nullable=False),
+        sa.Column("assessed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments_runs")),
+    )
+    with op.batch_alter_table("assessments_runs", schema=None) as batch_op:
+        batch_op.create_index("ix_assessments_runs_period", ["period", "id"], unique=False)
+
+    op.create_table(
+        "assessments_tasks",
+        sa.Column("task_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("category", sa.String(length=50), nullable=True),
+        sa.Column("path", PathString, nullable=False),
+        sa.Column("city_code", sa.String(length=32), nullable=False),
+        sa.Column("district_code", sa.String(length=32), nullable=True),
+        sa.Column("township_code", sa.String(length=32), nullable=True),
+        sa.Column("village_code", sa.String(length=32), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("target_quantity", ScaledDecimal(), nullable=True),
+        sa.Column("completed_quantity", ScaledDecimal(), nullable=False),
+        sa.Column("split", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("task_id", name=op.f("pk_assessments_tasks")),
+    )
+    with op.batch_alter_table("assessments_tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_assessments_tasks_district", ["district_code", "due_date"], unique=False)
+        batch_op.create_index("ix_assessments_tasks_due", ["due_date"], unique=False)
+        batch_op.create_index("ix_assessments_tasks_township", ["township_code", "due_date"], unique=False)
+        batch_op.create_index("ix_assessments_tasks_village", ["village_code", "due_date"], unique=False)
+
+    op.create_table(
+        "assessments_vetoes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("jurisdiction_code", sa.String(length=32), nullable=False),
+        sa.Column("path", PathString, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments_vetoes")),
+        sa.UniqueConstraint("period", "jurisdiction_code", name=op.f("uq_assessments_vetoes_period_jurisdiction_code")),
+    )
     op.create_table(
         "chiefs_chiefs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -313,3 +424,24 @@ def downgrade() -> None:
         batch_op.drop_index("ix_chiefs_chiefs_jurisdiction")
 
     op.drop_table("chiefs_chiefs")
+    op.drop_table("assessments_vetoes")
+    with op.batch_alter_table("assessments_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessments_tasks_village")
+        batch_op.drop_index("ix_assessments_tasks_township")
+        batch_op.drop_index("ix_assessments_tasks_due")
+        batch_op.drop_index("ix_assessments_tasks_district")
+
+    op.drop_table("assessments_tasks")
+    with op.batch_alter_table("assessments_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessments_runs_period")
+
+    op.drop_table("assessments_runs")
+    with op.batch_alter_table("assessments_results", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessments_results_rank")
+
+    op.drop_table("assessments_results")
+    with op.batch_alter_table("assessments_ledger", schema=None) as batch_op:
+        batch_op.drop_index("ix_assessments_ledger_fact_day")
+
+    op.drop_table("assessments_ledger")
+    op.drop_table("assessments_bonuses")

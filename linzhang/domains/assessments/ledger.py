@@ -1,0 +1,150 @@
+"""The assessments' ledger and task projection, kept from the tasks domain's events only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from linzhang.bus import SubscriberRegistry
+from linzhang.clock import SHANGHAI
+from linzhang.contracts import (
+    TaskCompleted,
+    TaskCreated,
+    TaskEscalated,
+    TaskProgressReported,
+    TaskRolledUp,
+    TaskSentBack,
+    TaskSnapshot,
+    TaskSplit,
+    TaskSubmitted,
+    TaskSupervised,
+)
+from linzhang.domains.assessments.tables import ledger_table as ledger
+from linzhang.domains.assessments.tables import tracked_table as tracked
+from linzhang.paths import path_codes
+
+
+def _codes(path: str) -> dict[str, str | None]:
+    codes: list[str | None] = [*path_codes(path), None, None, None]
+    return {"city_code": codes[0], "district_code": codes[1], "township_code": codes[2], "village_code": codes[3]}
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any, values: dict[str, Any], key: list[str]) -> None:
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key))
+
+
+def _track(session: Session, task: TaskSnapshot, **static: Any) -> None:
+    """Insert the task if new; apply the snapshot's state if it is newer than what is recorded."""
+    _insert_ignoring_duplicates(
+        session,
+        tracked,
+        {
+            "task_id": task.task_id,
+            "revision": 0,
+            "kind": task.kind,
+            "category": task.category,
+            "path": task.path,
+            "due_date": task.due_date,
+            "status": task.status,
+            "completed_quantity": Decimal(0),
+            "split": False,
+            **_codes(task.path),
+        },
+        ["task_id"],
+    )
+    row = session.execute(select(tracked.c.revision).where(tracked.c.task_id == task.task_id).with_for_update()).one()
+    if static:
+        session.execute(update(tracked).where(tracked.c.task_id == task.task_id).values(**static))
+    if row.revision < task.revision:
+        session.execute(
+            update(tracked)
+            .where(tracked.c.task_id == task.task_id)
+            .values(revision=task.revision, status=task.status, due_date=task.due_date)
+        )
+
+
+def _line(session: Session, event_id: str, task: TaskSnapshot, fact: str, on: dt.date, **values: Any) -> None:
+    _insert_ignoring_duplicates(
+        session,
+        ledger,
+        {
+            "event_id": event_id,
+            "task_id": task.task_id,
+            "fact": fact,
+            "occurred_on": on,
+            "path": task.path,
+            "levels": values.pop("levels", 0),
+            "late": values.pop("late", False),
+            "detail": values.pop("detail", None),
+            **_codes(task.path),
+        },
+        ["event_id"],
+    )
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def on_created(session: Session, event: TaskCreated) -> None:
+    _track(session, event.task, target_quantity=event.target_quantity)
+
+
+def on_split(session: Session, event: TaskSplit) -> None:
+    _track(session, event.task, split=True)
+
+
+def on_progress(session: Session, event: TaskProgressReported | TaskRolledUp) -> None:
+    # The figure is cumulative: the newest revision's figure is the one that counts.
+    _track(session, event.task)
+    session.execute(
+        update(tracked)
+        .where(tracked.c.task_id == event.task.task_id, tracked.c.revision == event.task.revision)
+        .values(completed_quantity=event.completed_quantity, target_quantity=event.target_quantity)
+    )
+
+
+def on_completed(session: Session, event: TaskCompleted) -> None:
+    _track(session, event.task, done_on=event.completed_on)
+    _line(session, str(event.event_id), event.task, "completed", event.completed_on, late=event.late)
+
+
+def on_escalated(session: Session, event: TaskEscalated) -> None:
+    _track(session, event.task)
+    _line(
+        session,
+        str(event.event_id),
+        event.task,
+        "escalated",
+        _day(event.occurred_at),
+        levels=event.levels_climbed,
+        detail=f"{event.from_code}->{event.to_code}",
+    )
+
+
+def on_sent_back(session: Session, event: TaskSentBack) -> None:
+    _track(session, event.task)
+    _line(session, str(event.event_id), event.task, "sent_back", _day(event.occurred_at), detail=event.reason[:500])
+
+
+def on_state(session: Session, event: TaskSubmitted | TaskSupervised) -> None:
+    _track(session, event.task)
+
+
+def register(registry: SubscriberRegistry) -> None:
+    name = "assessments.ledger"
+    registry.subscribe(name, TaskCreated, on_created)
+    registry.subscribe(name, TaskSplit, on_split)
+    registry.subscribe(name, TaskProgressReported, on_progress)
+    registry.subscribe(name, TaskRolledUp, on_progress)
+    registry.subscribe(name, TaskCompleted, on_completed)
+    registry.subscribe(name, TaskEscalated, on_escalated)
+    registry.subscribe(name, TaskSentBack, on_sent_back)
+    registry.subscribe(name, TaskSubmitted, on_state)
+    registry.subscribe(name, TaskSupervised, on_state)
