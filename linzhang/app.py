@@ -14,6 +14,7 @@ from litestar.types import ControllerRouterHandler
 import linzhang
 from linzhang.api.bus import BusController
 from linzhang.api.dependencies import dependencies
+from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.problems import exception_handlers
 from linzhang.api.request_context import request_context_middleware
@@ -38,6 +39,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     SupervisionController,
     EscalationController,
     AssessmentController,
+    EventFeedController,
     BusController,
 ]
 

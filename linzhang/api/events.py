@@ -1,0 +1,71 @@
+"""GET /events: the integration feed of everything that happened, within the caller's jurisdiction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from linzhang.api.schemas import page_size
+from linzhang.bus.feed import read_feed
+from linzhang.container import Container
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import subtree_of
+from linzhang.paths import ROOT_PATH, is_within
+
+# Events read per request at most while looking for the caller's: a narrow scope pages on.
+SCAN_FACTOR = 10
+
+
+class FeedItem(msgspec.Struct):
+    id: int
+    type: str
+    version: int
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+
+
+class FeedPage(msgspec.Struct):
+    items: list[FeedItem]
+    next: int
+
+
+class EventFeedController(Controller):
+    path = "/events"
+    tags = ["events"]
+
+    @get("/", sync_to_thread=True)
+    def feed(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        after: FromQuery[int] = 0,
+        limit: FromQuery[int | None] = None,
+    ) -> FeedPage:
+        """Events after a position, oldest first, for integration accounts and administrators.
+
+        Only events about the caller's subtree are listed. ``next`` is the position to ask after next
+        time: it moves past every event read, the caller's or not; a page with no items and the same
+        ``next`` means the caller is up to date (poll again later)."""
+        authorize(principal, Action.READ_EVENTS, principal.path if not principal.is_admin else ROOT_PATH)
+        size = page_size(container, limit)
+        scope = subtree_of(principal)
+        with container.reading() as session:
+            events = read_feed(session, max(after, 0), size * SCAN_FACTOR)
+        items: list[FeedItem] = []
+        last = after
+        for event in events:
+            if len(items) == size:
+                break
+            last = event.position
+            path = event.scope_path
+            if path is None and scope != ROOT_PATH:
+                continue  # system-wide events are for administrators
+            if path is not None and not is_within(path, scope):
+                continue
+            items.append(FeedItem(event.position, event.event_type, event.version, event.occurred_at, event.payload))
+        return FeedPage(items, last)
