@@ -19,7 +19,7 @@ from linzhang.container import Container
 from linzhang.identity import Role
 from linzhang.settings import Settings
 from tests.support.bus import drain
-from tests.support.world import Api, add_user, api_client, seed_tree
+from tests.support.world import Api, api_client, seeded_world
 
 ACCOUNTS = {
     "admin": (Role.ADMIN, None),
@@ -39,14 +39,6 @@ def at(api: Api, clock: FixedClock, when: str) -> None:
     api.forget()
 
 
-def build(settings: Settings, registry: SubscriberRegistry, clock: FixedClock) -> Container:
-    container = bootstrap(settings, registry=registry, clock=clock)
-    seed_tree(container)
-    for username, (role, code) in ACCOUNTS.items():
-        add_user(container, username, role, code)
-    return container
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2021, 3, 1, 1, tzinfo=UTC))
@@ -54,12 +46,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def world(settings: Settings, registry: SubscriberRegistry, clock: FixedClock) -> Iterator[Container]:
-    container = build(settings, registry, clock)
-    try:
+    with seeded_world(settings, registry, clock, ACCOUNTS) as container:
         yield container
-    finally:
-        container.bus.broker.flush_all()
-        container.close()
 
 
 def season(api: Api, world: Container, clock: FixedClock) -> dict[str, int]:

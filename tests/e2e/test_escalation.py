@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
@@ -21,7 +20,7 @@ from linzhang.domains.tasks.tables import escalations_table
 from linzhang.identity import Role
 from linzhang.settings import Settings
 from tests.support.bus import drain
-from tests.support.world import Api, add_user, api_client, seed_tree
+from tests.support.world import Api, api_client, seeded_world
 
 ACCOUNTS = {
     "admin": (Role.ADMIN, None),
@@ -45,15 +44,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def world(settings: Settings, registry: SubscriberRegistry, clock: FixedClock) -> Iterator[Container]:
-    container = bootstrap(settings, registry=registry, clock=clock)
-    seed_tree(container)
-    for username, (role, code) in ACCOUNTS.items():
-        add_user(container, username, role, code)
-    try:
+    with seeded_world(settings, registry, clock, ACCOUNTS) as container:
         yield container
-    finally:
-        container.bus.broker.flush_all()
-        container.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.bus.tables import events_table
 from linzhang.clock import FixedClock
@@ -17,7 +16,7 @@ from linzhang.domains.tasks.tables import tasks_table, timeline_table
 from linzhang.identity import Role
 from linzhang.settings import Settings
 from tests.support.bus import drain
-from tests.support.world import Api, add_user, api_client, seed_tree
+from tests.support.world import Api, api_client, seeded_world
 
 # 2021-03-01 08:00 in Shanghai
 NOW = datetime(2021, 3, 1, 0, 0, tzinfo=UTC)
@@ -39,15 +38,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def world(settings: Settings, registry: SubscriberRegistry, clock: FixedClock) -> Iterator[Container]:
-    container = bootstrap(settings, registry=registry, clock=clock)
-    seed_tree(container)
-    for username, (role, code) in ACCOUNTS.items():
-        add_user(container, username, role, code)
-    try:
+    with seeded_world(settings, registry, clock, ACCOUNTS) as container:
         yield container
-    finally:
-        container.bus.broker.flush_all()
-        container.close()
 
 
 @pytest.fixture

@@ -12,18 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
 
 from linzhang.app import create_app
+from linzhang.bootstrap import bootstrap
+from linzhang.bus import SubscriberRegistry
+from linzhang.clock import Clock
 from linzhang.container import Container
 from linzhang.domains.jurisdictions.model import parse_division
 from linzhang.domains.jurisdictions.service import import_divisions
 from linzhang.identity import Action, Role
 from linzhang.identity.service import create_user
+from linzhang.settings import Settings
 
 TREE = [
     ("50", "重庆市", "city", None),
@@ -103,6 +107,25 @@ class Api:
 
     def post(self, path: str, as_user: str | None = None, **kwargs: Any) -> Any:
         return self.request("POST", path, as_user, **kwargs)
+
+
+@contextmanager
+def seeded_world(
+    settings: Settings,
+    registry: SubscriberRegistry,
+    clock: Clock,
+    accounts: Mapping[str, tuple[Role, str | None]],
+) -> Iterator[Container]:
+    """A container on a fixed clock with the seed tree and the given accounts; closed afterwards."""
+    container = bootstrap(settings, registry=registry, clock=clock)
+    seed_tree(container)
+    for username, (role, code) in accounts.items():
+        add_user(container, username, role, code)
+    try:
+        yield container
+    finally:
+        container.bus.broker.flush_all()
+        container.close()
 
 
 @contextmanager
