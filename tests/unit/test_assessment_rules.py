@@ -163,3 +163,13 @@ def test_bad_periods(key: str) -> None:
 def test_bad_rubrics(change: dict, words: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(RubricError, match=words):
         parse_rubric({**RAW, **change})
+
+
+@given(facts)
+def test_the_breakdown_explains_the_total(f: Facts) -> None:
+    result = score(f, RUBRIC)
+    if result.total is None:
+        return
+    explained = min(100.0, max(0.0, 100 + sum(d.points for d in result.breakdown)))
+    # Each line is rounded to 0.01 on its own.
+    assert abs(explained - result.total) <= 0.01 * (len(result.breakdown) + 1)

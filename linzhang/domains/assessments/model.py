@@ -210,6 +210,10 @@ def score_components(facts: Facts, rubric: Rubric) -> list[ComponentScore]:
             Deduction("escalations", f"逾期升级{levels}级", rubric.points_for_climb(levels), task)
             for task, levels in sorted(facts.escalated)
         ]
+        total_lost = sum(d.points for d in lost)
+        if total_lost > 100:
+            # The component cannot lose more than its 100: each climb's share of the loss is what it cost.
+            lost = [Deduction(d.component, d.reason, d.points * 100 / total_lost, d.task_id) for d in lost]
         components.append(ComponentScore("escalations", max(0.0, 100 - sum(d.points for d in lost)), lost))
     else:
         components.append(ComponentScore("escalations", None))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
+import heapq
 import json
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import BigInteger, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
 from linzhang.domains.assessments.model import (
+    Deduction,
     Facts,
     Period,
     PeriodError,
@@ -43,6 +46,8 @@ LEVELS = ("city", "district", "township", "village")
 CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
 # Deductions kept with each stored result, largest first; the rest are counted.
 DEDUCTIONS_KEPT = 200
+# Quantities are stored as ten-thousandths (ScaledDecimal).
+SCALE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,36 +89,44 @@ class _Collected:
 
 
 def _collect(session: Session, period: Period, as_of: dt.date, scope_path: str | None) -> dict[str, _Collected]:
-    """Facts per jurisdiction code (every level), from the projection and the ledger."""
+    """Facts per jurisdiction code (every level), from the projection and the ledger.
+
+    Each task's facts are built once and shared by the buckets of its owner and every level above it.
+    """
     collected: dict[str, _Collected] = defaultdict(_Collected)
-    codes = [tracked.c[column] for column in CODE_COLUMNS]
-    due_in_period = and_(tracked.c.due_date >= period.start, tracked.c.due_date <= period.end)
     query = select(
         tracked.c.task_id,
         tracked.c.kind,
         tracked.c.split,
         tracked.c.due_date,
         tracked.c.done_on,
-        tracked.c.status,
-        tracked.c.target_quantity,
-        tracked.c.completed_quantity,
-        *codes,
-    ).where(due_in_period)
+        # The stored ten-thousandths, read as integers: exact, and no Decimal per row.
+        type_coerce(tracked.c.target_quantity, BigInteger),
+        type_coerce(tracked.c.completed_quantity, BigInteger),
+        *(tracked.c[column] for column in CODE_COLUMNS),
+    ).where(tracked.c.due_date >= period.start, tracked.c.due_date <= period.end)
     if scope_path is not None:
         query = query.where(in_subtree(tracked.c.path, scope_path))
-    for row in session.execute(query.execution_options(yield_per=20_000)):
-        if row.split:
+    for task_id, kind, split, due_date, done_on, target, completed, *codes in session.execute(
+        query.execution_options(yield_per=20_000)
+    ):
+        if split:
             continue  # a split target is the sum of its parts: its parts are assessed
-        owners = [code for code in row[8:] if code]
-        done_on = row.done_on if row.done_on is not None and row.done_on <= as_of else None
-        for code in owners:
+        if done_on is not None and done_on > as_of:
+            done_on = None
+        target_fact = (task_id, completed / SCALE, target / SCALE) if kind == "target" and target else None
+        due_fact = (task_id, done_on is not None and done_on <= due_date) if due_date <= as_of else None
+        issue_fact = (task_id, done_on is not None) if kind == "issue" else None
+        for code in codes:
+            if not code:
+                continue
             bucket = collected[code]
-            if row.kind == "target" and row.target_quantity:
-                bucket.targets.append((row.task_id, float(row.completed_quantity), float(row.target_quantity)))
-            if row.due_date <= as_of:
-                bucket.due.append((row.task_id, done_on is not None and done_on <= row.due_date))
-            if row.kind == "issue":
-                bucket.issues.append((row.task_id, done_on is not None))
+            if target_fact:
+                bucket.targets.append(target_fact)
+            if due_fact:
+                bucket.due.append(due_fact)
+            if issue_fact:
+                bucket.issues.append(issue_fact)
     lines = select(ledger.c.task_id, ledger.c.fact, ledger.c.levels, *(ledger.c[c] for c in CODE_COLUMNS)).where(
         ledger.c.fact.in_(("escalated", "sent_back")),
         ledger.c.occurred_on >= period.start,
@@ -121,13 +134,15 @@ def _collect(session: Session, period: Period, as_of: dt.date, scope_path: str |
     )
     if scope_path is not None:
         lines = lines.where(in_subtree(ledger.c.path, scope_path))
-    for row in session.execute(lines.execution_options(yield_per=20_000)):
-        for code in (c for c in row[3:] if c):
+    for task_id, fact, levels, *codes in session.execute(lines.execution_options(yield_per=20_000)):
+        for code in codes:
+            if not code:
+                continue
             bucket = collected[code]
-            if row.fact == "escalated":
-                bucket.escalated[row.task_id] = max(bucket.escalated.get(row.task_id, 0), row.levels)
+            if fact == "escalated":
+                bucket.escalated[task_id] = max(bucket.escalated.get(task_id, 0), levels)
             else:
-                bucket.sent_back.append(row.task_id)
+                bucket.sent_back.append(task_id)
     return collected
 
 
@@ -153,6 +168,10 @@ class RunView:
     computed_at: dt.datetime
 
 
+def _kept_order(deduction: Deduction) -> tuple[float, str, int, str]:
+    return (deduction.points, deduction.component, deduction.task_id or 0, deduction.reason)
+
+
 def compute(
     session: Session, principal: Principal, ctx: AssessmentContext, period_key: str, as_of: dt.date | None
 ) -> RunView:
@@ -166,71 +185,87 @@ def compute(
     day = min(as_of or ctx.today(), period.end)
     if day < period.start:
         raise InvalidInput(f"as_of {day} is before the period {period.key} starts", field="as_of")
-    collected = _collect(session, period, day, None)
-    veto_of = dict(
-        session.execute(select(vetoes.c.jurisdiction_code, vetoes.c.reason).where(vetoes.c.period == period.key)).all()
-    )
-    bonus_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for code, item, reason in session.execute(
-        select(bonuses.c.jurisdiction_code, bonuses.c.item, bonuses.c.reason).where(bonuses.c.period == period.key)
-    ):
-        bonus_of[code].append((item, reason))
-    now = ctx.clock.now()
-    run_id = session.execute(
-        insert(runs)
-        .values(
-            period=period.key,
-            as_of=day,
-            computed_at=now,
-            computed_by=principal.username,
-            rubric_digest=ctx.rubric_digest,
-            assessed=0,
+    collecting = gc.isenabled()
+    # Millions of short-lived, acyclic facts: the cyclic collector would only walk them again and again.
+    gc.disable()
+    try:
+        collected = _collect(session, period, day, None)
+        veto_of = dict(
+            session.execute(
+                select(vetoes.c.jurisdiction_code, vetoes.c.reason).where(vetoes.c.period == period.key)
+            ).all()
         )
-        .returning(runs.c.id)
-    ).scalar_one()
-    assessed = 0
-    for level in LEVELS:
-        units = jurisdictions.at_level(session, level)
-        scores = {
-            unit.code: score(
-                _facts(collected.get(unit.code), bonus_of.get(unit.code, []), veto_of.get(unit.code)), ctx.rubric
+        bonus_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for code, item, reason in session.execute(
+            select(bonuses.c.jurisdiction_code, bonuses.c.item, bonuses.c.reason).where(bonuses.c.period == period.key)
+        ):
+            bonus_of[code].append((item, reason))
+        now = ctx.clock.now()
+        run_id = session.execute(
+            insert(runs)
+            .values(
+                period=period.key,
+                as_of=day,
+                computed_at=now,
+                computed_by=principal.username,
+                rubric_digest=ctx.rubric_digest,
+                assessed=0,
             )
-            for unit in units
-        }
-        ranks = rank([(code, result.total, result.vetoed) for code, result in scores.items()])
-        rows = []
-        for unit in units:
-            result = scores[unit.code]
-            kept = sorted(result.breakdown, key=lambda d: (d.points, d.component, d.task_id or 0, d.reason))
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "jurisdiction_code": unit.code,
-                    "name": unit.name,
-                    "level": level,
-                    "path": unit.path,
-                    "score": result.total,
-                    "grade": result.grade,
-                    "rank": ranks.get(unit.code),
-                    "peers": len(units),
-                    "vetoed": result.vetoed,
-                    "veto_reason": veto_of.get(unit.code),
-                    "components": json.dumps({c.name: c.score for c in result.components}),
-                    "deductions": json.dumps(
-                        {
-                            "count": len(kept),
-                            "items": [
-                                {"component": d.component, "reason": d.reason, "points": d.points, "task_id": d.task_id}
-                                for d in kept[:DEDUCTIONS_KEPT]
-                            ],
-                        },
-                        ensure_ascii=False,
-                    ),
-                }
-            )
-            assessed += result.total is not None
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(results), rows[start : start + 5000])
+            .returning(runs.c.id)
+        ).scalar_one()
+        assessed = 0
+        for level in LEVELS:
+            units = jurisdictions.at_level(session, level)
+            rows: list[dict[str, object]] = []
+            entries: list[tuple[str, float | None, bool]] = []
+            for unit in units:
+                # One unit at a time: its facts are dropped once scored, its deductions cut to those kept.
+                result = score(
+                    _facts(collected.pop(unit.code, None), bonus_of.get(unit.code, []), veto_of.get(unit.code)),
+                    ctx.rubric,
+                )
+                kept = heapq.nsmallest(DEDUCTIONS_KEPT, result.breakdown, key=_kept_order)
+                entries.append((unit.code, result.total, result.vetoed))
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "jurisdiction_code": unit.code,
+                        "name": unit.name,
+                        "level": level,
+                        "path": unit.path,
+                        "score": result.total,
+                        "grade": result.grade,
+                        "rank": None,
+                        "peers": len(units),
+                        "vetoed": result.vetoed,
+                        "veto_reason": veto_of.get(unit.code),
+                        "components": json.dumps({c.name: c.score for c in result.components}),
+                        "deductions": json.dumps(
+                            {
+                                "count": len(result.breakdown),
+                                "items": [
+                                    {
+                                        "component": d.component,
+                                        "reason": d.reason,
+                                        "points": d.points,
+                                        "task_id": d.task_id,
+                                    }
+                                    for d in kept
+                                ],
+                            },
+                            ensure_ascii=False,
+                        ),
+                    }
+                )
+                assessed += result.total is not None
+            ranks = rank(entries)
+            for row in rows:
+                row["rank"] = ranks.get(str(row["jurisdiction_code"]))
+            for start in range(0, len(rows), 5000):
+                session.execute(insert(results), rows[start : start + 5000])
+    finally:
+        if collecting:
+            gc.enable()
     session.execute(runs.update().where(runs.c.id == run_id).values(assessed=assessed))
     return RunView(period.key, "computed", day, assessed, now)
 
