@@ -33,7 +33,19 @@ def create_db_engine(settings: Settings) -> Engine:
         max_overflow=settings.database.max_overflow,
         pool_pre_ping=True,
     )
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # Array parameters (the outbox sends one array per column) go in binary: in text form every quote
+    # of every JSON payload is escaped in Python, which dominates publishing many events at once.
+    from psycopg.types.array import ListBinaryDumper
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _configure_sqlite(engine: Engine) -> None:

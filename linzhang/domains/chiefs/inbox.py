@@ -136,13 +136,15 @@ def read_inbox(
     rows = session.execute(query.order_by(i.c.deadline, i.c.id).limit(limit + 1)).all()
     page = page_of(list(rows), limit, lambda row: [row.deadline.isoformat(), row.id])
     today = ctx.clock.now().astimezone(SHANGHAI).date()
-    return Page([_item(row, today, ctx) for row in page.items], page.next)
+    # Due soon: due before the (N+1)-th working day from today. One calendar walk per request.
+    soon_limit = ctx.calendar.add_workdays(today, ctx.due_soon_workdays + 1)
+    return Page([_item(row, today, soon_limit) for row in page.items], page.next)
 
 
-def _item(row: object, today: dt.date, ctx: InboxContext) -> InboxItemView:
+def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
     overdue = today > deadline
-    due_soon = not overdue and ctx.calendar.workdays_between(today, deadline) <= ctx.due_soon_workdays
+    due_soon = not overdue and deadline < soon_limit
     return InboxItemView(
         task_id=row.task_id,  # type: ignore[attr-defined]
         title=row.title,  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, case, cast, func, insert, literal, select, update
+from sqlalchemy import Date, Integer, String, case, cast, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,6 +31,8 @@ from linzhang.errors import Conflict, InvalidInput
 from linzhang.paths import path_codes
 
 SWEEP_ACTOR = "escalation-sweep"
+# A sweep that moved at least this many tasks refreshes the table's planner statistics.
+REFRESH_STATISTICS_AFTER = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,4 +207,8 @@ def sweep(session: Session, ctx: TasksContext, as_of: dt.datetime, actor: str = 
     ]
     publish(session, *events)
     session.execute(update(sw).where(sw.c.id == sweep_id).values(escalated=len(events)))
+    if dialect == "postgresql" and len(events) >= REFRESH_STATISTICS_AFTER:
+        # So many rows just left the open-work index that the planner's picture of it is stale until
+        # autovacuum gets round to it; without fresh statistics the next, empty sweep scans the dead rows.
+        session.execute(text("ANALYZE tasks_tasks"))
     return SweepResult(sweep_id, as_of, len(events))
