@@ -3,16 +3,17 @@
 Builds the jurisdiction tree of ``bench/hierarchy.py`` (1 city, 41 districts and zones, ~1,046 townships,
 ~11,000 villages) through the real ``import_divisions`` service, then bulk-loads ``--tasks`` tasks into
 ``tasks_tasks`` (COPY on PostgreSQL, SQLAlchemy Core executemany on SQLite), among them ``--split-trees``
-city targets split the way 层层压实 splits them: city -> every district -> its townships -> its villages.
-It then measures:
+city targets split the way 层层压实 splits them: city -> every district -> its townships -> its villages,
+and derives the projections of the tasks' events (chiefs' inboxes, assessments) from them. It then measures:
 
 * the roll-up: a village chief's ``report_progress`` on a leaf of a split tree, and the time from its
   commit until the city target's ``completed_quantity`` shows it - with the bus driven by hand (relay
   into a list, consume each delivery, until nothing is pending), then with the embedded bus's worker
   threads (the relay called by the benchmark) and with the whole embedded bus (workers and scheduler);
 * ``list_tasks`` as a village chief (own tasks by due date), a township chief (subtree), a district
-  chief (own overdue work, and overdue work in the subtree) and an administrator (everything, and
-  everything overdue) - first page of 50, median and p95, each call in a session of its own;
+  chief (own overdue work; overdue work and submitted issues in the subtree) and an administrator
+  (everything, and everything overdue) - first page of 50, median and p95, each call in a session of
+  its own;
 * on PostgreSQL, ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of those lists and of a roll-up.
 
 Every figure is taken at ``--tasks`` and at ``--compare-tasks`` (default 100,000) and printed side by
@@ -34,6 +35,7 @@ import gc
 import json
 import logging
 import math
+import operator
 import os
 import random
 import re
@@ -67,13 +69,14 @@ from hierarchy import (  # noqa: E402
     measure,
     print_results,
 )
-from sqlalchemy import Engine, create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, insert, literal, select, text  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
 from linzhang.bus import EmbeddedBus, consume_delivery  # noqa: E402
 from linzhang.bus.relay import OutgoingDelivery, relay_pending  # noqa: E402
 from linzhang.bus.tables import deliveries_table  # noqa: E402
 from linzhang.clock import FixedClock  # noqa: E402
+from linzhang.contracts import TaskProgressReported, TaskRolledUp  # noqa: E402
 from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
 from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.domains.tasks.model import TaskStatus  # noqa: E402
@@ -81,6 +84,7 @@ from linzhang.domains.tasks.service import TaskFilter, TasksContext, list_tasks,
 from linzhang.domains.tasks.tables import tasks_table  # noqa: E402
 from linzhang.identity.scope import Principal, Role  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402
+from linzhang.paths import path_codes  # noqa: E402
 from linzhang.settings import LoggingSettings  # noqa: E402
 
 # "Today" for every rule: 1 July 2021, 09:00 in Chongqing. Due dates run over 2021, so about half are past.
@@ -121,7 +125,10 @@ COLUMNS = (
     "updated_at",
     "done_on",
 )
-QUANTITY_COLUMNS = (COLUMNS.index("target_quantity"), COLUMNS.index("completed_quantity"))
+# Derived columns the table may have: its revision, the owner's codes by level, the next escalation day.
+DERIVED_COLUMNS = ("revision", "city_code", "district_code", "township_code", "village_code", "next_escalation_on")
+GENERATED = COLUMNS + DERIVED_COLUMNS
+QUANTITIES = ("target_quantity", "completed_quantity")
 
 # Where the (unsplit) tasks sit: nearly all with villages, a few with the levels above, so that every
 # chief's own list has something in it.
@@ -192,7 +199,13 @@ class SplitTree:
 
 
 def _row(**values: Any) -> tuple[Any, ...]:
-    return tuple(values.get(name) for name in COLUMNS)
+    return tuple(values.get(name) for name in COLUMNS) + _derived(values["jurisdiction_path"], values["due_date"])
+
+
+def _derived(path: str, due: dt.date) -> tuple[Any, ...]:
+    """The DERIVED_COLUMNS of a new task: revision 1, the codes of its path by level, its due date."""
+    codes: list[str | None] = [*path_codes(path), None, None, None]
+    return (1, codes[0], codes[1], codes[2], codes[3], due)
 
 
 def build_split_trees(
@@ -294,6 +307,7 @@ def bulk_rows(dataset: Dataset, count: int, first_id: int, seed: int) -> Iterato
     level_nodes = [by_level[level] for level, _ in LEVEL_SHARES if by_level[level]]
     kind_cuts = list(_cumulative([share for _, share in KIND_SHARES]))
     span = (NOW - EARLIEST_CREATED).total_seconds()
+    derived = {node.code: _derived(node.path, YEAR[0])[:-1] for node in dataset.nodes}
     # Creation times rise with the id, as they do in a table filled over time.
     for n in range(count):
         r = random_()
@@ -352,6 +366,8 @@ def bulk_rows(dataset: Dataset, count: int, first_id: int, seed: int) -> Iterato
             created,
             updated,
             done_on,
+            *derived[node.code],
+            due,
         )
 
 
@@ -373,9 +389,33 @@ def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
+def _projection() -> tuple[list[str], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+    """The columns of ``tasks_tasks`` as the application defines it, and how to make a generated row fit them.
+
+    A column this benchmark does not generate gets its scalar default, or NULL; any other stops the run.
+    """
+    index = {name: i for i, name in enumerate(GENERATED)}
+    present = [column.name for column in tasks_table.columns if column.name in index]
+    extra: dict[str, Any] = {}
+    for column in tasks_table.columns:
+        if column.name in index:
+            continue
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            extra[column.name] = getattr(default, "arg", None)
+        elif column.nullable:
+            extra[column.name] = None
+        else:
+            raise SystemExit(f"tasks_tasks.{column.name} is new to this benchmark: give it a value in bench/tasks.py")
+    pick = operator.itemgetter(*(index[name] for name in present))
+    constants = tuple(extra.values())
+    return present + list(extra), lambda row: pick(row) + constants
+
+
 def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]]) -> int:
     """Bulk-insert ``rows`` (quantities in ten-thousandths): COPY on PostgreSQL, Core executemany on SQLite."""
     engine = container.engine
+    names, fit = _projection()
     loaded = 0
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
@@ -383,9 +423,9 @@ def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]]) -> int:
             connection = raw.driver_connection
             assert connection is not None
             with connection.cursor() as cursor:
-                with cursor.copy(f"COPY tasks_tasks ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY tasks_tasks ({', '.join(names)}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        copy.write_row(fit(row))
                         loaded += 1
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence('tasks_tasks', 'id'), (SELECT max(id) FROM tasks_tasks))"
@@ -396,19 +436,94 @@ def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]]) -> int:
         return loaded
     # SQLite: through the table's own column types, so the stored values are what the ORM would write.
     statement = insert(tasks_table)
+    quantities = [name for name in QUANTITIES if name in names]
     with container.transaction() as session:
         for batch in _batches(rows, BATCH):
             params = []
             for row in batch:
-                values = dict(zip(COLUMNS, row, strict=True))
-                for index in QUANTITY_COLUMNS:
-                    name = COLUMNS[index]
+                values = dict(zip(names, fit(row), strict=True))
+                for name in quantities:
                     if values[name] is not None:
                         values[name] = Decimal(values[name]).scaleb(-4)
                 params.append(values)
             session.execute(statement, params)
             loaded += len(batch)
     return loaded
+
+
+def load_projections(container: Container) -> list[tuple[str, int]]:
+    """The projections of the tasks' events, as their subscribers would have left them for these tasks.
+
+    Derived in SQL from the loaded tasks (for the projections the schema has), so that the roll-up's
+    deliveries update existing rows as they would in a running system: the chiefs' inboxes (every task
+    held by its owner is one ``todo`` item of the owner, open until done; its revision applied) and the
+    assessments' task table.
+    """
+    tables = tasks_table.metadata.tables
+    t = tasks_table
+    revision = t.c.revision if "revision" in t.c else literal(1)
+    loaded: list[tuple[str, int]] = []
+    with container.transaction() as session:
+
+        def derive(name: str, columns: dict[str, Any]) -> None:
+            table = tables[name]
+            session.execute(insert(table).from_select(list(columns), select(*columns.values()).order_by(t.c.id)))
+            loaded.append((name, int(session.execute(select(func.count()).select_from(table)).scalar_one())))
+
+        if "chiefs_inbox_items" in tables and "chiefs_task_revisions" in tables:
+            derive("chiefs_task_revisions", {"task_id": t.c.id, "revision": revision})
+            derive(
+                "chiefs_inbox_items",
+                {
+                    "task_id": t.c.id,
+                    "box": literal("todo"),
+                    "jurisdiction_code": t.c.jurisdiction_code,
+                    "jurisdiction_path": t.c.jurisdiction_path,
+                    "reason": literal("assigned"),
+                    "kind": t.c.kind,
+                    "title": t.c.title,
+                    "category": t.c.category,
+                    "status": t.c.status,
+                    "owner_code": t.c.jurisdiction_code,
+                    "holder_code": t.c.holder_code,
+                    "due_date": t.c.due_date,
+                    "deadline": t.c.due_date,
+                    "open": t.c.status != "done",
+                    "created_at": t.c.created_at,
+                    "updated_at": t.c.updated_at,
+                },
+            )
+        if "assessments_tasks" in tables and "city_code" in t.c:
+            derive(
+                "assessments_tasks",
+                {
+                    "task_id": t.c.id,
+                    "revision": revision,
+                    "kind": t.c.kind,
+                    "category": t.c.category,
+                    "path": t.c.jurisdiction_path,
+                    "city_code": t.c.city_code,
+                    "district_code": t.c.district_code,
+                    "township_code": t.c.township_code,
+                    "village_code": t.c.village_code,
+                    "due_date": t.c.due_date,
+                    "target_quantity": t.c.target_quantity,
+                    "completed_quantity": t.c.completed_quantity,
+                    "split": t.c.children_count > 0,
+                    "status": t.c.status,
+                    "done_on": t.c.done_on,
+                },
+            )
+    return loaded
+
+
+def subscribers_line(container: Container) -> str:
+    """Who receives the events of a roll-up (each is a delivery)."""
+    parts = []
+    for event_class in (TaskProgressReported, TaskRolledUp):
+        names = container.registry.subscribers_for(event_class.event_type, event_class.version)
+        parts.append(f"{event_class.event_type} -> {', '.join(names) or 'nobody'}")
+    return "; ".join(parts)
 
 
 # -- timing helpers --------------------------------------------------------------------------------
@@ -441,13 +556,13 @@ class Rollup:
             self.reflect_s and max(statistics.median(self.reflect_s), percentile(self.reflect_s, 0.95)) > ROLLUP_SLOW_S
         )
         return (
-            f"  {self.label:<34} {ms(self.report_s)}  {ms(self.reflect_s)}  {ms(self.settle_s)}  "
+            f"  {self.label:<46} {ms(self.report_s)}  {ms(self.reflect_s)}  {ms(self.settle_s)}  "
             f"{per_report:10.1f}" + (f"   <- over {ROLLUP_SLOW_S:.0f} s" if slow else "")
         )
 
 
 ROLLUP_HEADER = (
-    f"  {'bus driven':<34} {'report ms med/p95':>17}  {'-> city ms med/p95':>17}  {'-> idle ms med/p95':>17}  "
+    f"  {'bus driven':<46} {'report ms med/p95':>17}  {'-> city ms med/p95':>17}  {'-> idle ms med/p95':>17}  "
     f"{'deliveries':>10}"
 )
 
@@ -599,6 +714,9 @@ def rollup_threaded(
     broker_log = logging.getLogger(f"dramatiq.broker.{type(container.bus.broker).__name__}")
     level = broker_log.level
     broker_log.setLevel(logging.ERROR)
+    # The scheduler's periodic jobs stay out: the first escalation sweep over a table never swept would
+    # escalate every overdue task at once, a backlog that has nothing to do with the roll-up.
+    jobs, container.bus.jobs = container.bus.jobs, []
     try:
         if relay_here:
             worker = container.bus.start_worker(threads)
@@ -642,6 +760,7 @@ def rollup_threaded(
             worker.stop()
         if embedded is not None:
             embedded.stop()
+        container.bus.jobs = jobs
     return result
 
 
@@ -696,6 +815,14 @@ def _run(container: Container, backend: str, dataset: Dataset, size: int, args: 
         f"bulk load ({how}): {run.load_s:8.2f} s  ({loaded:,} tasks, {loaded / run.load_s:,.0f} rows/s, "
         f"generation included; {len(split_rows):,} of them in {len(trees)} split trees)"
     )
+    started = time.perf_counter()
+    projected = load_projections(container)
+    if projected:
+        print(
+            f"projections derived:           {time.perf_counter() - started:8.2f} s  ("
+            + ", ".join(f"{name} {count:,}" for name, count in projected)
+            + ")"
+        )
     if backend == "postgresql":
         started = time.perf_counter()
         with container.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -722,13 +849,14 @@ def _run(container: Container, backend: str, dataset: Dataset, size: int, args: 
         + ", ".join(f"{count:,} {kind}" for kind, count in sorted(by_kind.items()))
         + f"; {overdue:,} overdue on {TODAY.isoformat()}"
     )
+    print(f"subscribers: {subscribers_line(container)}")
     tree = trees[0]
     print(
         f"split tree: city -> {tree.parts.get('city', 0)} district parts -> {tree.parts.get('district', 0):,} township "
         f"parts -> {tree.parts.get('township', 0):,} village parts, x{len(trees)} targets"
     )
 
-    ctx = TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
+    ctx = tasks_context(container)
     rng = random.Random(args.seed + 3)
     modes = 3 if args.embedded else 1
     reports = plan_reports(trees, args.reports * modes + 1, rng)
@@ -762,7 +890,7 @@ def _run(container: Container, backend: str, dataset: Dataset, size: int, args: 
                     ctx,
                     observer,
                     chunks[2],
-                    f"embedded bus ({container.settings.bus.worker_threads} thr + scheduler)",
+                    f"embedded bus ({container.settings.bus.worker_threads} thr + scheduler, no jobs)",
                     relay_here=False,
                     threads=container.settings.bus.worker_threads,
                     poll_s=args.poll_ms / 1000,
@@ -787,6 +915,14 @@ def _run(container: Container, backend: str, dataset: Dataset, size: int, args: 
     if plans:
         explain_all(container, ctx, dataset, trees, backend)
     return run
+
+
+def tasks_context(container: Container) -> TasksContext:
+    """The tasks domain's context as the process builds it."""
+    of = getattr(TasksContext, "of", None)
+    if of is not None:
+        return of(container)  # type: ignore[no-any-return]
+    return TasksContext(container.clock, container.calendar, container.lookup_jurisdiction)
 
 
 def pick_units(dataset: Dataset) -> tuple[Node, Node, Node]:
@@ -895,8 +1031,9 @@ def explain(container: Container, label: str, call: Callable[[Any], Any], seen: 
         print(f"    uses an index: {note}")
         for line in lines:
             print(f"    | {line}")
-        if "tasks_tasks" in one_line:
-            summary.append(f"{label}: {note}")
+        table = re.search(r" FROM (\w+)", one_line)
+        if table and table.group(1) != "jurisdictions_units":
+            summary.append(f"{label} [{table.group(1)}]: {note}")
     return summary
 
 
@@ -917,7 +1054,7 @@ def explain_all(
     summary += explain(
         container, "roll-up of the city target", lambda session: roll_up_parent(session, ctx, trees[0].root_id), seen
     )
-    print("\n  plans in short (the tasks_tasks statements):")
+    print("\n  plans in short (every statement but the unit lookup):")
     for line in summary:
         print(f"    {line}")
 
@@ -967,7 +1104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"today: {TODAY.isoformat()} (fixed clock); lists: first page of {PAGE_SIZE}, {args.warmup} warm-up + "
         f"{args.repeat} timed calls, each in a session of its own; roll-up: {args.reports} reports per way; "
-        f"gc.freeze {'on' if args.gc_freeze else 'off'}; python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+        f"gc.freeze {'on' if args.gc_freeze else 'off'}; python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+        f"load average {os.getloadavg()[0]:.2f} at the start"
     )
 
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
@@ -979,7 +1117,10 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             plans = args.plans or (size == full and backend == "postgresql")
             runs.append(run_one(backend, dataset, size, args, plans))
-            print(f"\n  ({backend}, {size:,} tasks: {time.perf_counter() - started:.1f} s)")
+            print(
+                f"\n  ({backend}, {size:,} tasks: {time.perf_counter() - started:.1f} s; "
+                f"load average {os.getloadavg()[0]:.2f})"
+            )
 
     print_summary(runs)
     print(f"\ntotal time: {time.perf_counter() - begun:.1f} s")

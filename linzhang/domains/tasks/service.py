@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
@@ -650,6 +650,9 @@ def list_tasks(
         query = query.where(in_subtree(Task.jurisdiction_path, subtree_of(principal)))
     if filters.status is not None:
         query = query.where(Task.status == filters.status.value)
+    if filters.status is not TaskStatus.DONE and (filters.status is not None or filters.overdue):
+        # Spelled as the open-work index's own condition, so the planner may use it with any parameters.
+        query = query.where(text("tasks_tasks.status <> 'done'"))
     if filters.kind is not None:
         query = query.where(Task.kind == filters.kind.value)
     if filters.parent_id is not None:

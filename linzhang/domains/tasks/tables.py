@@ -50,6 +50,14 @@ class Task(Base):
         CheckConstraint("target_quantity IS NULL OR target_quantity > 0", name="target_quantity"),
         UniqueConstraint("plan_key", "plan_point"),
         Index("ix_tasks_tasks_path", "jurisdiction_path", "id"),
+        # Open work of a subtree: years of done tasks need not be walked to find it.
+        Index(
+            "ix_tasks_tasks_open_path",
+            "jurisdiction_path",
+            "id",
+            postgresql_where=text("status <> 'done'"),
+            sqlite_where=text("status <> 'done'"),
+        ),
         Index("ix_tasks_tasks_jurisdiction", "jurisdiction_code", "status", "due_date", "id"),
         Index("ix_tasks_tasks_parent", "parent_id"),
         # What the escalation sweep reads: open work below the city, by the day it may climb next.

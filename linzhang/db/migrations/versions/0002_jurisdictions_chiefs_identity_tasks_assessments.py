@@ -333,6 +333,13 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_tasks_tasks_parent", ["parent_id"], unique=False)
         batch_op.create_index("ix_tasks_tasks_path", ["jurisdiction_path", "id"], unique=False)
+        batch_op.create_index(
+            "ix_tasks_tasks_open_path",
+            ["jurisdiction_path", "id"],
+            unique=False,
+            postgresql_where=sa.text("status <> 'done'"),
+            sqlite_where=sa.text("status <> 'done'"),
+        )
 
     op.create_table(
         "tasks_escalations",
@@ -381,6 +388,11 @@ def downgrade() -> None:
 
     op.drop_table("tasks_escalations")
     with op.batch_alter_table("tasks_tasks", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_tasks_tasks_open_path",
+            postgresql_where=sa.text("status <> 'done'"),
+            sqlite_where=sa.text("status <> 'done'"),
+        )
         batch_op.drop_index("ix_tasks_tasks_path")
         batch_op.drop_index("ix_tasks_tasks_parent")
         batch_op.drop_index("ix_tasks_tasks_jurisdiction")
