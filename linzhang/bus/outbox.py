@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import structlog
-from sqlalchemy import insert
+from sqlalchemy import Insert, bindparam, func, insert, literal, select, union_all
+from sqlalchemy import column as sql_column
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from linzhang.bus.ledger import DeliveryStatus
@@ -45,22 +48,122 @@ def _publish(session: Session, events: Iterable[Event]) -> None:
         }
         for event in events
     ]
-    positions = session.execute(
-        insert(events_table).returning(events_table.c.position, sort_by_parameter_order=True), rows
-    ).scalars()
-    deliveries = [
-        {
-            "event_position": position,
-            "event_id": row["event_id"],
-            "subscriber": subscriber,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-            "sends": 0,
-            "available_at": None,
-        }
-        for position, row, event in zip(positions, rows, events, strict=True)
+    routes = [
+        (row["event_id"], subscriber)
+        for row, event in zip(rows, events, strict=True)
         for subscriber in registry.subscribers_for(event.event_type, event.version)
     ]
-    if deliveries:
-        session.execute(insert(deliveries_table), deliveries)
-        session.info[PUBLISHED_KEY] = True
+    # Core statements on the session's connection: same transaction, without the ORM's per-statement work.
+    connection = session.connection()
+    if not routes:
+        connection.execute(insert(events_table), rows)
+        return
+    if connection.dialect.name == "postgresql" and len(rows) == 1:
+        # The usual case, one event: it and its deliveries in one statement of plain values.
+        (row,) = rows
+        subscribers = {f"subscriber_{i}": subscriber for i, (_, subscriber) in enumerate(routes)}
+        connection.execute(_publish_one_statement(len(routes)), {**row, **subscribers})
+    elif connection.dialect.name == "postgresql":
+        # Several events and their deliveries in one statement, the values in one array per column.
+        parameters: dict[str, object] = {column: [row[column] for row in rows] for column in _EVENT_COLUMNS}
+        parameters["route_event_ids"] = [event_id for event_id, _ in routes]
+        parameters["route_subscribers"] = [subscriber for _, subscriber in routes]
+        connection.execute(_PUBLISH_MANY_POSTGRESQL, parameters)
+    else:
+        positions = connection.execute(
+            insert(events_table).returning(events_table.c.position, sort_by_parameter_order=True), rows
+        ).scalars()
+        position_of = dict(zip((row["event_id"] for row in rows), positions, strict=True))
+        connection.execute(
+            insert(deliveries_table),
+            [
+                {
+                    "event_position": position_of[event_id],
+                    "event_id": event_id,
+                    "subscriber": subscriber,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "sends": 0,
+                    "available_at": None,
+                }
+                for event_id, subscriber in routes
+            ],
+        )
+    session.info[PUBLISHED_KEY] = True
+
+
+_EVENT_COLUMNS = ("event_id", "event_type", "version", "occurred_at", "correlation_id", "payload")
+
+
+_DELIVERY_COLUMNS = ["event_position", "event_id", "subscriber", "status", "attempts", "sends"]
+_NEW_DELIVERY = (literal(DeliveryStatus.PENDING.value), literal(0), literal(0))  # status, attempts, sends
+
+
+@cache
+def _publish_one_statement(subscriber_count: int) -> Insert:
+    """``WITH published AS (INSERT INTO bus_events VALUES (..)) INSERT INTO bus_deliveries SELECT ..``.
+
+    One statement per number of subscribers (a handful), so that its SQL stays the same from call to call.
+    """
+    published = (
+        insert(events_table)
+        .values({column: bindparam(column, type_=events_table.c[column].type) for column in _EVENT_COLUMNS})
+        .returning(events_table.c.position, events_table.c.event_id)
+        .cte("published")
+    )
+    subscriber_type = deliveries_table.c.subscriber.type
+    one_per_subscriber = [
+        select(
+            published.c.position,
+            published.c.event_id,
+            bindparam(f"subscriber_{i}", type_=subscriber_type),
+            *_NEW_DELIVERY,
+        )
+        for i in range(subscriber_count)
+    ]
+    deliveries = one_per_subscriber[0] if subscriber_count == 1 else union_all(*one_per_subscriber)
+    return insert(deliveries_table).from_select(_DELIVERY_COLUMNS, deliveries)
+
+
+def _publish_many_statement() -> Insert:
+    """``WITH published AS (INSERT INTO bus_events SELECT FROM unnest(..)) INSERT INTO bus_deliveries ..``.
+
+    Events come in as one array per column and deliveries as (event id, subscriber) arrays, so the SQL is
+    the same for any number of events and subscribers. Positions and delivery ids follow the order given.
+    """
+    types = {column: events_table.c[column].type for column in _EVENT_COLUMNS}
+    new_events = (
+        func.unnest(*(bindparam(column, type_=ARRAY(types[column])) for column in _EVENT_COLUMNS))
+        .table_valued(*(sql_column(column, types[column]) for column in _EVENT_COLUMNS), with_ordinality="n")
+        .render_derived(name="new_events")
+    )
+    published = (
+        insert(events_table)
+        .from_select(
+            list(_EVENT_COLUMNS),
+            select(*(new_events.c[column] for column in _EVENT_COLUMNS)).order_by(new_events.c.n),
+        )
+        .returning(events_table.c.position, events_table.c.event_id)
+        .cte("published")
+    )
+    event_id_type = deliveries_table.c.event_id.type
+    subscriber_type = deliveries_table.c.subscriber.type
+    routes = (
+        func.unnest(
+            bindparam("route_event_ids", type_=ARRAY(event_id_type)),
+            bindparam("route_subscribers", type_=ARRAY(subscriber_type)),
+        )
+        .table_valued(
+            sql_column("event_id", event_id_type), sql_column("subscriber", subscriber_type), with_ordinality="n"
+        )
+        .render_derived(name="routes")
+    )
+    return insert(deliveries_table).from_select(
+        _DELIVERY_COLUMNS,
+        select(published.c.position, published.c.event_id, routes.c.subscriber, *_NEW_DELIVERY)
+        .join_from(routes, published, published.c.event_id == routes.c.event_id)
+        .order_by(routes.c.n),
+    )
+
+
+_PUBLISH_MANY_POSTGRESQL = _publish_many_statement()
