@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linzhang.domains.assessments.model import (
@@ -48,6 +48,7 @@ def test_scores_stay_within_bounds(f: Facts) -> None:
             assert 0 <= component.score <= 100
 
 
+@settings(max_examples=400)
 @given(facts, st.sampled_from(["late", "escalated", "sent_back", "unreached"]), task_ids)
 def test_a_deduction_never_raises_a_score(f: Facts, kind: str, task: int) -> None:
     before = score(f, RUBRIC).total

@@ -205,7 +205,8 @@ def score_components(facts: Facts, rubric: Rubric) -> list[ComponentScore]:
         components.append(ComponentScore("timeliness", 100 - sum(d.points for d in lost), lost))
     else:
         components.append(ComponentScore("timeliness", None))
-    if due or targets or facts.escalated or facts.issues:
+    # Escalations apply to any jurisdiction with work at all (a send-back means there was an issue).
+    if due or targets or facts.escalated or facts.issues or facts.sent_back:
         lost = [
             Deduction("escalations", f"逾期升级{levels}级", rubric.points_for_climb(levels), task)
             for task, levels in sorted(facts.escalated)
