@@ -85,6 +85,7 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
+from tasks import derive_from_tasks, todo_item_columns  # noqa: E402
 
 import linzhang.domains.tasks.escalation as escalation  # noqa: E402
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
@@ -390,30 +391,10 @@ def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]], method: st
 def load_inbox(container: Container) -> tuple[int, int]:
     """The inbox projection as its subscriber leaves it after each task's TaskCreated: a ``todo`` item at
     the owner, and revision 1 applied. Derived in SQL from the loaded tasks."""
-    t, i, r = tasks_table, inbox_table, revisions_table
+    t = tasks_table
     with container.transaction() as session:
-        session.execute(insert(r).from_select(["task_id", "revision"], select(t.c.id, t.c.revision).order_by(t.c.id)))
-        columns = {
-            "task_id": t.c.id,
-            "box": literal("todo"),
-            "jurisdiction_code": t.c.jurisdiction_code,
-            "jurisdiction_path": t.c.jurisdiction_path,
-            "reason": literal("assigned"),
-            "kind": t.c.kind,
-            "title": t.c.title,
-            "category": t.c.category,
-            "status": t.c.status,
-            "owner_code": t.c.jurisdiction_code,
-            "holder_code": t.c.holder_code,
-            "due_date": t.c.due_date,
-            "deadline": t.c.due_date,
-            "open": t.c.status != "done",
-            "created_at": t.c.created_at,
-            "updated_at": t.c.updated_at,
-        }
-        session.execute(insert(i).from_select(list(columns), select(*columns.values()).order_by(t.c.id)))
-        items = int(session.execute(select(func.count()).select_from(i)).scalar_one())
-        revisions = int(session.execute(select(func.count()).select_from(r)).scalar_one())
+        revisions = derive_from_tasks(session, "chiefs_task_revisions", {"task_id": t.c.id, "revision": t.c.revision})
+        items = derive_from_tasks(session, "chiefs_inbox_items", todo_item_columns())
     return items, revisions
 
 

@@ -70,6 +70,7 @@ from hierarchy import (  # noqa: E402
     print_results,
 )
 from sqlalchemy import Engine, create_engine, func, insert, literal, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
 from linzhang.bus import EmbeddedBus, consume_delivery  # noqa: E402
@@ -451,70 +452,76 @@ def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]]) -> int:
     return loaded
 
 
+def todo_item_columns() -> dict[str, Any]:
+    """``chiefs_inbox_items`` columns of the ``todo`` item each task held by its owner has, from ``tasks_tasks``."""
+    t = tasks_table
+    return {
+        "task_id": t.c.id,
+        "box": literal("todo"),
+        "jurisdiction_code": t.c.jurisdiction_code,
+        "jurisdiction_path": t.c.jurisdiction_path,
+        "reason": literal("assigned"),
+        "kind": t.c.kind,
+        "title": t.c.title,
+        "category": t.c.category,
+        "status": t.c.status,
+        "owner_code": t.c.jurisdiction_code,
+        "holder_code": t.c.holder_code,
+        "due_date": t.c.due_date,
+        "deadline": t.c.due_date,
+        "open": t.c.status != "done",
+        "created_at": t.c.created_at,
+        "updated_at": t.c.updated_at,
+    }
+
+
+def derive_from_tasks(session: Session, table_name: str, columns: dict[str, Any]) -> int:
+    """Fill a projection table from ``tasks_tasks`` in one INSERT .. SELECT; returns its row count."""
+    table = tasks_table.metadata.tables[table_name]
+    session.execute(insert(table).from_select(list(columns), select(*columns.values()).order_by(tasks_table.c.id)))
+    return int(session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
 def load_projections(container: Container) -> list[tuple[str, int]]:
     """The projections of the tasks' events, as their subscribers would have left them for these tasks.
 
-    Derived in SQL from the loaded tasks (for the projections the schema has), so that the roll-up's
-    deliveries update existing rows as they would in a running system: the chiefs' inboxes (every task
-    held by its owner is one ``todo`` item of the owner, open until done; its revision applied) and the
-    assessments' task table.
+    Derived in SQL from the loaded tasks, so that the roll-up's deliveries update existing rows as they
+    would in a running system: the chiefs' inboxes (every task held by its owner is one ``todo`` item of
+    the owner, open until done; its revision applied) and the assessments' task table.
     """
-    tables = tasks_table.metadata.tables
     t = tasks_table
-    revision = t.c.revision if "revision" in t.c else literal(1)
-    loaded: list[tuple[str, int]] = []
     with container.transaction() as session:
-
-        def derive(name: str, columns: dict[str, Any]) -> None:
-            table = tables[name]
-            session.execute(insert(table).from_select(list(columns), select(*columns.values()).order_by(t.c.id)))
-            loaded.append((name, int(session.execute(select(func.count()).select_from(table)).scalar_one())))
-
-        if "chiefs_inbox_items" in tables and "chiefs_task_revisions" in tables:
-            derive("chiefs_task_revisions", {"task_id": t.c.id, "revision": revision})
-            derive(
-                "chiefs_inbox_items",
-                {
-                    "task_id": t.c.id,
-                    "box": literal("todo"),
-                    "jurisdiction_code": t.c.jurisdiction_code,
-                    "jurisdiction_path": t.c.jurisdiction_path,
-                    "reason": literal("assigned"),
-                    "kind": t.c.kind,
-                    "title": t.c.title,
-                    "category": t.c.category,
-                    "status": t.c.status,
-                    "owner_code": t.c.jurisdiction_code,
-                    "holder_code": t.c.holder_code,
-                    "due_date": t.c.due_date,
-                    "deadline": t.c.due_date,
-                    "open": t.c.status != "done",
-                    "created_at": t.c.created_at,
-                    "updated_at": t.c.updated_at,
-                },
-            )
-        if "assessments_tasks" in tables and "city_code" in t.c:
-            derive(
+        return [
+            (
+                "chiefs_task_revisions",
+                derive_from_tasks(session, "chiefs_task_revisions", {"task_id": t.c.id, "revision": t.c.revision}),
+            ),
+            ("chiefs_inbox_items", derive_from_tasks(session, "chiefs_inbox_items", todo_item_columns())),
+            (
                 "assessments_tasks",
-                {
-                    "task_id": t.c.id,
-                    "revision": revision,
-                    "kind": t.c.kind,
-                    "category": t.c.category,
-                    "path": t.c.jurisdiction_path,
-                    "city_code": t.c.city_code,
-                    "district_code": t.c.district_code,
-                    "township_code": t.c.township_code,
-                    "village_code": t.c.village_code,
-                    "due_date": t.c.due_date,
-                    "target_quantity": t.c.target_quantity,
-                    "completed_quantity": t.c.completed_quantity,
-                    "split": t.c.children_count > 0,
-                    "status": t.c.status,
-                    "done_on": t.c.done_on,
-                },
-            )
-    return loaded
+                derive_from_tasks(
+                    session,
+                    "assessments_tasks",
+                    {
+                        "task_id": t.c.id,
+                        "revision": t.c.revision,
+                        "kind": t.c.kind,
+                        "category": t.c.category,
+                        "path": t.c.jurisdiction_path,
+                        "city_code": t.c.city_code,
+                        "district_code": t.c.district_code,
+                        "township_code": t.c.township_code,
+                        "village_code": t.c.village_code,
+                        "due_date": t.c.due_date,
+                        "target_quantity": t.c.target_quantity,
+                        "completed_quantity": t.c.completed_quantity,
+                        "split": t.c.children_count > 0,
+                        "status": t.c.status,
+                        "done_on": t.c.done_on,
+                    },
+                ),
+            ),
+        ]
 
 
 def subscribers_line(container: Container) -> str:

@@ -40,7 +40,7 @@ from linzhang.errors import Conflict, InvalidInput, NotFound
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import Page, decode_cursor, page_of
-from linzhang.paths import in_subtree, path_codes
+from linzhang.paths import in_subtree
 
 LEVELS = ("city", "district", "township", "village")
 CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
@@ -437,7 +437,3 @@ def award_bonus(
             recorded_at=ctx.clock.now(),
         )
     )
-
-
-def level_of(path: str) -> str:
-    return LEVELS[len(path_codes(path)) - 1]

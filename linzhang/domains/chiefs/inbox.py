@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,9 @@ def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
 
 
 def open_items(session: Session, jurisdiction_code: str) -> int:
-    return len(
-        session.execute(select(i.c.id).where(i.c.jurisdiction_code == jurisdiction_code, i.c.open.is_(True))).all()
+    """How many open items a jurisdiction's inbox holds."""
+    return int(
+        session.execute(
+            select(func.count()).where(i.c.jurisdiction_code == jurisdiction_code, i.c.open.is_(True))
+        ).scalar_one()
     )
