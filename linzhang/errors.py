@@ -1,17 +1,23 @@
-"""Errors services raise; the HTTP layer turns each into an RFC 9457 problem with its status."""
+"""Errors services raise; the HTTP layer turns each into an RFC 9457 problem with its status.
+
+Every error carries a ``detail`` a person reads (Chinese) and a stable English machine ``code`` for
+clients (``task_not_found``, ``quantity_not_summing`` ...). The code defaults to the class's own.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class LinzhangError(Exception):
     status_code = 400
     title = "Bad Request"
+    default_code: ClassVar[str] = "bad_request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code or self.default_code
         self.extra = extra
 
 
@@ -20,6 +26,7 @@ class InvalidInput(LinzhangError):
 
     status_code = 422
     title = "Unprocessable Content"
+    default_code = "invalid_input"
 
 
 class NotFound(LinzhangError):
@@ -27,6 +34,7 @@ class NotFound(LinzhangError):
 
     status_code = 404
     title = "Not Found"
+    default_code = "not_found"
 
 
 class Conflict(LinzhangError):
@@ -34,6 +42,7 @@ class Conflict(LinzhangError):
 
     status_code = 409
     title = "Conflict"
+    default_code = "conflict"
 
 
 class PermissionDenied(LinzhangError):
@@ -41,8 +50,22 @@ class PermissionDenied(LinzhangError):
 
     status_code = 403
     title = "Forbidden"
+    default_code = "forbidden"
 
 
 class Unauthorized(LinzhangError):
     status_code = 401
     title = "Unauthorized"
+    default_code = "unauthorized"
+
+
+class TooManyRequests(LinzhangError):
+    """The caller must wait; ``retry_after`` seconds go into the ``Retry-After`` header."""
+
+    status_code = 429
+    title = "Too Many Requests"
+    default_code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, code=code, **extra)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from linzhang.errors import LinzhangError
+from linzhang.errors import LinzhangError, TooManyRequests
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("linzhang.http")
@@ -57,9 +57,13 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[di
 
 
 def _on_domain(request: Request[Any, Any, Any], exc: LinzhangError) -> Response[dict[str, Any]]:
-    response = problem(exc.status_code, exc.detail, title=exc.title, instance=request.url.path, **exc.extra)
+    response = problem(
+        exc.status_code, exc.detail, title=exc.title, instance=request.url.path, code=exc.code, **exc.extra
+    )
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
