@@ -13,12 +13,13 @@ from litestar.types import ControllerRouterHandler
 
 import linzhang
 from linzhang.api.bus import BusController
+from linzhang.api.clock import ClockController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.problems import exception_handlers
 from linzhang.api.request_context import request_context_middleware
-from linzhang.bootstrap import bootstrap
+from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
 from linzhang.domains.assessments.api import AssessmentController
@@ -41,6 +42,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     AssessmentController,
     EventFeedController,
     BusController,
+    ClockController,
 ]
 
 
@@ -66,6 +68,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        warn_about_time(container)
         runner = EmbeddedBus(container.bus) if embedded else None
         if runner is not None:
             runner.start()

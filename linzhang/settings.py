@@ -90,6 +90,15 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    mode: Literal["system", "test"] = "system"
+    skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
+
+
+class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    refresh_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool = True
@@ -104,6 +113,8 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    clock: ClockSettings = ClockSettings()
+    calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""
 

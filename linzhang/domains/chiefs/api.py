@@ -199,6 +199,8 @@ class InboxItemOut(msgspec.Struct):
     overdue: bool
     due_soon: bool
     days_overdue: int
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
 
 
 class InboxPage(msgspec.Struct):
@@ -249,6 +251,7 @@ class InboxController(Controller):
                     overdue=item.overdue,
                     due_soon=item.due_soon,
                     days_overdue=item.days_overdue,
+                    provisional=item.provisional,
                 )
                 for item in page.items
             ],

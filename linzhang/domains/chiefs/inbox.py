@@ -96,6 +96,8 @@ class InboxItemView:
     overdue: bool
     due_soon: bool
     days_overdue: int
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +140,12 @@ def read_inbox(
     today = ctx.clock.now().astimezone(SHANGHAI).date()
     # Due soon: due before the (N+1)-th working day from today. One calendar walk per request.
     soon_limit = ctx.calendar.add_workdays(today, ctx.due_soon_workdays + 1)
-    return Page([_item(row, today, soon_limit) for row in page.items], page.next)
+    return Page([_item(row, today, soon_limit, ctx.calendar) for row in page.items], page.next)
 
 
-def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
+def _item(row: object, today: dt.date, soon_limit: dt.date, calendar: WorkCalendar) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
+    due_date: dt.date = row.due_date  # type: ignore[attr-defined]
     overdue = today > deadline
     due_soon = not overdue and deadline < soon_limit
     return InboxItemView(
@@ -155,11 +158,12 @@ def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
         reason=row.reason,  # type: ignore[attr-defined]
         jurisdiction_code=row.owner_code,  # type: ignore[attr-defined]
         holder_code=row.holder_code,  # type: ignore[attr-defined]
-        due_date=row.due_date,  # type: ignore[attr-defined]
+        due_date=due_date,
         deadline=deadline,
         overdue=overdue,
         due_soon=due_soon,
         days_overdue=max(0, (today - deadline).days),
+        provisional=calendar.is_provisional(deadline, today) or calendar.is_provisional(due_date, today),
     )
 
 

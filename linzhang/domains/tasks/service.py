@@ -110,6 +110,8 @@ class TaskView:
     due_date: dt.date
     escalation_due_date: dt.date | None
     overdue: bool
+    # A deadline that falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
     target_quantity: Decimal | None
     completed_quantity: Decimal
     unit: str | None
@@ -153,7 +155,7 @@ def _invalid(exc: TaskRuleError) -> InvalidInput | Conflict:
     return InvalidInput(str(exc), **({"field": exc.field} if exc.field else {}))
 
 
-def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ()) -> TaskView:
+def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = (), *, calendar: WorkCalendar) -> TaskView:
     return TaskView(
         id=task.id,
         title=task.title,
@@ -169,6 +171,8 @@ def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ())
         due_date=task.due_date,
         escalation_due_date=task.escalation_due_date,
         overdue=is_overdue(TaskStatus(task.status), task.due_date, today),
+        provisional=task.status != TaskStatus.DONE.value
+        and (calendar.is_provisional(task.due_date, today) or calendar.is_provisional(task.escalation_due_date, today)),
         target_quantity=task.target_quantity,
         completed_quantity=task.completed_quantity,
         unit=task.unit,
@@ -199,9 +203,9 @@ def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def views(session: Session, tasks: Sequence[Task], today: dt.date) -> list[TaskView]:
+def views(session: Session, tasks: Sequence[Task], today: dt.date, calendar: WorkCalendar) -> list[TaskView]:
     climbs = escalations_of(session, [task.id for task in tasks])
-    return [view(task, today, climbs[task.id]) for task in tasks]
+    return [view(task, today, climbs[task.id], calendar=calendar) for task in tasks]
 
 
 def snapshot(task: Task) -> TaskSnapshot:
@@ -401,7 +405,7 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
     session.flush()
     record_change(session, task, now, principal.username, "created", kind=task.kind, due_date=task.due_date.isoformat())
     publish(session, created_event(task, now))
-    return view(task, today)
+    return view(task, today, calendar=ctx.calendar)
 
 
 def split_task(
@@ -465,7 +469,7 @@ def split_task(
         TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
         *(created_event(child, now) for child in created),
     )
-    return [view(child, today) for child in created]
+    return [view(child, today, calendar=ctx.calendar) for child in created]
 
 
 def report_progress(
@@ -606,7 +610,7 @@ def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
     task = _load(session, principal, task_id, Action.READ, lock=False)
-    return views(session, [task], ctx.today())[0]
+    return views(session, [task], ctx.today(), ctx.calendar)[0]
 
 
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
@@ -686,4 +690,4 @@ def list_tasks(
         key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
     tasks = list(session.execute(query.limit(limit + 1)).scalars())
     page = page_of(tasks, limit, key)
-    return Page(views(session, page.items, today), page.next)
+    return Page(views(session, page.items, today, ctx.calendar), page.next)
