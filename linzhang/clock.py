@@ -8,6 +8,7 @@ only moves forward. Pages and readiness ask :func:`is_test_clock` whether to say
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, cast
 from zoneinfo import ZoneInfo
@@ -82,9 +83,12 @@ class TestClock:
     # Not a test case, whatever pytest guesses from the name.
     __test__ = False
 
-    def __init__(self, engine: Engine, wall: Clock | None = None) -> None:
+    def __init__(self, engine: Engine, wall: Clock | None = None, refresh_seconds: float = 0.0) -> None:
         self._engine = engine
         self._wall = wall or SystemClock()
+        # A read is kept this long (monotonic seconds) before the database is asked again.
+        self._refresh_seconds = refresh_seconds
+        self._read: tuple[float, datetime] | None = None
 
     def start(self) -> None:
         """Set the clock to the wall clock's time if it has never been set (a no-op after that)."""
@@ -100,11 +104,17 @@ class TestClock:
             return
 
     def now(self) -> datetime:
+        read = self._read
+        if read is not None and time.monotonic() - read[0] < self._refresh_seconds:
+            return read[1]
         with self._engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
-            stored = connection.execute(
+            stored: datetime | None = connection.execute(
                 select(test_clock_table.c.now).where(test_clock_table.c.id == TEST_CLOCK_ROW)
             ).scalar_one_or_none()
-        return stored if stored is not None else self._wall.now()
+        if stored is None:
+            return self._wall.now()
+        self._read = (time.monotonic(), stored)
+        return stored
 
     def move_to(self, when: datetime, actor: str) -> datetime:
         """Move the clock forward to ``when``; an earlier instant is refused (the same one is a no-op)."""
@@ -135,6 +145,7 @@ class TestClock:
                 .where(test_clock_table.c.id == TEST_CLOCK_ROW)
                 .values(now=when, moved_at=self._wall.now(), moved_by=actor)
             )
+        self._read = None
         return when
 
 
@@ -147,10 +158,10 @@ def clock_mode(clock: Clock) -> ClockMode:
     return "test" if is_test_clock(clock) else "system"
 
 
-def clock_for(mode: ClockMode, engine: Engine) -> Clock:
+def clock_for(mode: ClockMode, engine: Engine, refresh_seconds: float = 0.0) -> Clock:
     """The clock the settings ask for: the wall clock, or the database's test clock."""
     if mode == "test":
-        clock = TestClock(engine)
+        clock = TestClock(engine, refresh_seconds=refresh_seconds)
         clock.start()
         return clock
     return SystemClock()

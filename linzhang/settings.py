@@ -93,6 +93,7 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
 class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
     mode: Literal["system", "test"] = "system"
     skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
+    test_clock_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
 
 
 class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):

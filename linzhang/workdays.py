@@ -47,12 +47,15 @@ class CalendarError(ValueError):
     """config/calendar.toml, or a year's entry, is not usable."""
 
 
+# The years the installed chinese-calendar knows (its own check recomputes this range on every call).
+OFFICIAL_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+
 def official_workday(day: dt.date) -> bool | None:
-    """The official answer, or None for a year the package does not know."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
+    """The official answer, or None for a year the package does not know (chinese_calendar.is_workday's rule)."""
+    if day.year not in OFFICIAL_YEARS:
         return None
+    return day in chinese_calendar.workdays or (day.weekday() < 5 and day not in chinese_calendar.holidays)
 
 
 def official_holiday_name(day: dt.date) -> str | None:

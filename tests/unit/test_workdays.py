@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linzhang.workdays import CalendarError, WorkCalendar, YearEntry, check_year_entry, load_calendar
+from linzhang.workdays import (
+    CalendarError,
+    WorkCalendar,
+    YearEntry,
+    check_year_entry,
+    load_calendar,
+    official_workday,
+)
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 # The last year the installed chinese-calendar knows (2026 for 1.11.0).
@@ -177,3 +184,13 @@ def test_adding_n_workdays_lands_on_a_workday_n_workdays_later(start: dt.date, c
     assert calendar.workdays_between(start, end) == count
     if count:
         assert calendar.is_workday(end)
+
+
+@given(st.dates(dt.date(2004, 1, 1), dt.date(LAST, 12, 31)))
+def test_the_official_lookup_gives_the_packages_answer(day: dt.date) -> None:
+    assert official_workday(day) is chinese_calendar.is_workday(day)
+
+
+def test_the_official_lookup_knows_no_year_outside_the_package() -> None:
+    assert official_workday(dt.date(LAST + 1, 2, 8)) is None
+    assert official_workday(dt.date(2003, 12, 31)) is None
