@@ -61,7 +61,12 @@ def bootstrap(
     import_table_modules()
     registry = registry or SubscriberRegistry()
     engine = create_db_engine(settings)
-    clock = clock or clock_for(settings.clock.mode, engine, settings.clock.test_clock_refresh_seconds)
+    clock = clock or clock_for(
+        settings.clock.mode,
+        engine,
+        settings.clock.test_clock_refresh_seconds,
+        dt.timedelta(days=settings.clock.test_clock_max_days_ahead),
+    )
     wall_clock = (bus_clock or SystemClock()) if is_test_clock(clock) else clock
     calendar = load_calendar(
         settings.config_path / "calendar.toml",

@@ -83,9 +83,17 @@ class TestClock:
     # Not a test case, whatever pytest guesses from the name.
     __test__ = False
 
-    def __init__(self, engine: Engine, wall: Clock | None = None, refresh_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        wall: Clock | None = None,
+        refresh_seconds: float = 0.0,
+        max_ahead: timedelta | None = None,
+    ) -> None:
         self._engine = engine
         self._wall = wall or SystemClock()
+        # How far past the wall clock it may be moved (None: no limit).
+        self._max_ahead = max_ahead
         # A read is kept this long (monotonic seconds) before the database is asked again.
         self._refresh_seconds = refresh_seconds
         self._read: tuple[float, datetime] | None = None
@@ -126,6 +134,12 @@ class TestClock:
             when = when.astimezone(UTC)
         except OverflowError:
             raise InvalidInput("时间超出可表示的范围", code="clock_time_out_of_range", field="now") from None
+        if self._max_ahead is not None and when > self._wall.now() + self._max_ahead:
+            raise InvalidInput(
+                f"测试时钟最多只能拨到当前实际时间之后 {self._max_ahead.days} 天",
+                code="clock_too_far_ahead",
+                field="now",
+            )
         self.start()
         with self._engine.begin() as connection:
             query = select(test_clock_table.c.now).where(test_clock_table.c.id == TEST_CLOCK_ROW)
@@ -158,10 +172,12 @@ def clock_mode(clock: Clock) -> ClockMode:
     return "test" if is_test_clock(clock) else "system"
 
 
-def clock_for(mode: ClockMode, engine: Engine, refresh_seconds: float = 0.0) -> Clock:
+def clock_for(
+    mode: ClockMode, engine: Engine, refresh_seconds: float = 0.0, max_ahead: timedelta | None = None
+) -> Clock:
     """The clock the settings ask for: the wall clock, or the database's test clock."""
     if mode == "test":
-        clock = TestClock(engine, refresh_seconds=refresh_seconds)
+        clock = TestClock(engine, refresh_seconds=refresh_seconds, max_ahead=max_ahead)
         clock.start()
         return clock
     return SystemClock()

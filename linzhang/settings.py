@@ -94,6 +94,7 @@ class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
     mode: Literal["system", "test"] = "system"
     skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
     test_clock_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    test_clock_max_days_ahead: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 3650
 
 
 class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):

@@ -227,6 +227,9 @@ def test_the_test_clock_moves_forward_only_and_every_process_agrees(
     assert "向前" in back.json()["detail"]
     naive = api.post("/clock", "admin", json={"now": "2027-02-01T09:00:00"})
     assert naive.status_code == 422
+    end_of_time = api.post("/clock", "admin", json={"now": "9999-12-31T23:59:59+08:00"})
+    assert end_of_time.status_code == 422, end_of_time.text
+    assert end_of_time.json()["code"] == "clock_too_far_ahead"
     assert datetime.fromisoformat(api.get("/clock", "admin").json()["now"]) == shanghai("2027-01-04T09:00:00")
 
 
