@@ -57,7 +57,8 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "LINZHANG_DATABASE_URL": settings.database_url,
         "LINZHANG_PATHS_VAR_DIR": str(settings.var_path),
         "LINZHANG_REDIS_URL": settings.redis.url,
-        "LINZHANG_LOGGING_JSON": "false",
+        # The command configures logging for the whole test process: keep the suite's JSON lines.
+        "LINZHANG_LOGGING_JSON": "true",
     }
 
 
