@@ -122,14 +122,15 @@ def sync_summons(session: Session, event: TaskSummonsPlanned | TaskSummonsRecord
             i.c.task_id == task.task_id, i.c.box == Box.TODO.value, i.c.reason == SUMMONS, i.c.jurisdiction_code == code
         )
     ).first()
+    # The task's fields as of the newest snapshot applied (this event's may be older): the owner's item has them.
+    current = session.execute(
+        select(i.c.kind, i.c.title, i.c.category, i.c.status, i.c.holder_code, i.c.due_date).where(
+            i.c.task_id == task.task_id, i.c.box == Box.TODO.value, i.c.reason == "assigned"
+        )
+    ).one()
     values = {
-        "kind": task.kind,
-        "title": task.title,
-        "category": task.category,
-        "status": task.status,
+        **current._asdict(),
         "owner_code": task.jurisdiction_code,
-        "holder_code": task.holder_code,
-        "due_date": task.due_date,
         "summons_id": event.summons_id,
         "open": is_open,
         "updated_at": now,
