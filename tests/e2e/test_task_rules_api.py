@@ -261,7 +261,11 @@ def test_a_summons_is_planned_then_held(api: Api, world: Container, clock: Fixed
     )
     assert planned.status_code == 201, planned.text
     summons = planned.json()
-    assert (summons["status"], summons["summoned_code"], summons["summoned_name"]) == ("planned", "500101001001", "示范村")
+    assert (summons["status"], summons["summoned_code"], summons["summoned_name"]) == (
+        "planned",
+        "500101001001",
+        "示范村",
+    )
     assert api.post(url, "wanzhou", json={"planned_on": "2021-03-08", "place": "x"}).json()["code"] == (
         "summons_already_planned"
     )

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from linzhang.bus import SubscriberRegistry
-from linzhang.contracts import TaskSnapshot, TaskSummonsPlanned, TaskSummonsRecorded
 from linzhang.container import Container
+from linzhang.contracts import TaskSnapshot, TaskSummonsPlanned, TaskSummonsRecorded
 from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
@@ -54,9 +54,17 @@ def snapshot(kind: str, revision: int, status: str) -> TaskSnapshot:
 def history(kind: str) -> list[Any]:
     """The task's events in their true order: status changes, then two summonses interleaved."""
     events: list[Any] = [("state", snapshot(kind, n, status)) for n, status in enumerate(STATUSES[:3], start=1)]
-    plan = dict(planned_by="wanzhou", summoning_code="500101", summoned_code="500101001001", summoned_path=VILLAGE)
+    plan = {
+        "planned_by": "wanzhou",
+        "summoning_code": "500101",
+        "summoned_code": "500101001001",
+        "summoned_path": VILLAGE,
+    }
     events.append(
-        ("summons", TaskSummonsPlanned(task=snapshot(kind, 4, "open"), summons_id=1, planned_on=DUE, place="区林长办", **plan))
+        (
+            "summons",
+            TaskSummonsPlanned(task=snapshot(kind, 4, "open"), summons_id=1, planned_on=DUE, place="区林长办", **plan),
+        )
     )
     events.append(
         (
@@ -76,7 +84,11 @@ def history(kind: str) -> list[Any]:
         (
             "summons",
             TaskSummonsPlanned(
-                task=snapshot(kind, 6, "open"), summons_id=2, planned_on=DUE + dt.timedelta(days=7), place="区政府", **plan
+                task=snapshot(kind, 6, "open"),
+                summons_id=2,
+                planned_on=DUE + dt.timedelta(days=7),
+                place="区政府",
+                **plan,
             ),
         )
     )

@@ -48,7 +48,8 @@ def test_the_typo_case_can_be_corrected_before_acceptance() -> None:
     # Correcting it down needs a reason; with one, the figure drops below the target and reopens it.
     with pytest.raises(TaskRuleError, match="理由") as refused:
         check_progress(target(1756, 2000, TaskStatus.SUBMITTED), Decimal(200))
-    assert refused.value.field == "reason" and refused.value.code == "reason_required"
+    assert refused.value.field == "reason"
+    assert refused.value.code == "reason_required"
     fixed = check_progress(target(1756, 2000, TaskStatus.SUBMITTED), Decimal(200), "误报，多写一个零")
     assert (fixed.quantity, fixed.status, fixed.reason, fixed.lowered) == (
         Decimal(200),
@@ -113,7 +114,8 @@ def test_categories_are_a_vocabulary() -> None:
     with pytest.raises(UnknownCategory) as refused:
         check_category("病虫害", CATEGORIES)
     assert refused.value.allowed == CATEGORIES
-    assert refused.value.field == "category" and refused.value.code == "unknown_category"
+    assert refused.value.field == "category"
+    assert refused.value.code == "unknown_category"
 
 
 def test_a_summons_is_planned_ahead_with_a_place_and_recorded_with_minutes() -> None:
@@ -130,6 +132,4 @@ def test_a_summons_is_planned_ahead_with_a_place_and_recorded_with_minutes() -> 
     with pytest.raises(TaskRuleError, match="纪要"):
         check_summons_held(held_on=TODAY, today=TODAY, earliest=TODAY, minutes="", attendees=[])
     with pytest.raises(TaskRuleError, match="举行后"):
-        check_summons_held(
-            held_on=TODAY + dt.timedelta(days=1), today=TODAY, earliest=TODAY, minutes="x", attendees=[]
-        )
+        check_summons_held(held_on=TODAY + dt.timedelta(days=1), today=TODAY, earliest=TODAY, minutes="x", attendees=[])

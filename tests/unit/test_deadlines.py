@@ -38,6 +38,4 @@ def test_overdue_and_days_overdue_agree(due: dt.date, offset: int) -> None:
     today = due + dt.timedelta(days=offset)
     assert is_overdue(due, today) == (days_overdue(due, today) > 0)
     assert days_overdue(due, today) == max(0, offset)
-    assert is_overdue(due, today) == (
-        dt.datetime.combine(today, dt.time(0), tzinfo=SHANGHAI) >= overdue_from(due)
-    )
+    assert is_overdue(due, today) == (dt.datetime.combine(today, dt.time(0), tzinfo=SHANGHAI) >= overdue_from(due))
