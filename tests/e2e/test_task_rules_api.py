@@ -76,7 +76,13 @@ def test_supervision_cannot_switch_escalation_off(api: Api, world: Container, cl
     order = api.post(
         "/tasks",
         "gaosuntang",
-        json={"title": "清理枯死松树", "kind": "order", "jurisdiction_code": "500101001001", "due_date": "2021-03-03"},
+        json={
+            "title": "清理火险隐患",
+            "kind": "order",
+            "category": "fire_prevention",
+            "jurisdiction_code": "500101001001",
+            "due_date": "2021-03-03",
+        },
     ).json()
     url = f"/tasks/{order['id']}/supervise"
     # Never escalated: nothing to supervise, however far ahead the deadline.
@@ -113,6 +119,8 @@ def test_supervision_cannot_switch_escalation_off(api: Api, world: Container, cl
     held_above = api.post(url, "gaosuntang", json={"note": "x", "new_due_date": "2021-04-06"})
     assert (held_above.status_code, held_above.json()["code"]) == (403, "not_holder_or_above")
     assert api.post(url, "wanzhou", json={"note": "再次督办", "new_due_date": "2021-04-07"}).status_code == 200
+    board = api.get("/escalations/board", "wanzhou", params={"level": "district"}).json()
+    assert board["by_category"] == [{"code": "fire_prevention", "name": "森林防火", "count": 1}]
     assert api.post(url, "city", json={"note": "市级督办", "new_due_date": "2021-04-08"}).status_code == 200
 
 
@@ -290,3 +298,26 @@ def test_a_summons_is_planned_then_held(api: Api, world: Container, clock: Fixed
     assert [s["status"] for s in listed] == ["held"]
     timeline = [e["action"] for e in api.get(f"/tasks/{issue['id']}/timeline", "village").json()["items"]]
     assert timeline[-2:] == ["summons_planned", "summons"]
+
+
+def test_a_target_awaiting_acceptance_is_the_verifiers_and_does_not_escalate(
+    api: Api, world: Container, clock: FixedClock
+) -> None:
+    target = api.post(
+        "/tasks",
+        "gaosuntang",
+        json={
+            "title": "补植补造",
+            "kind": "target",
+            "category": "afforestation",
+            "jurisdiction_code": "500101001001",
+            "due_date": "2021-03-03",
+            "target_quantity": 50,
+            "unit": "亩",
+        },
+    ).json()
+    api.post(f"/tasks/{target['id']}/progress", "village", json={"completed_quantity": 50})
+    at(api, clock, "2021-03-10T09:00:00")
+    assert sweep(api, "2021-03-10T09:00:00") == 0  # past its date, but waiting for 验收, not for the village
+    api.post(f"/tasks/{target['id']}/verify", "gaosuntang", json={"accepted": False, "note": "面积不足"})
+    assert sweep(api, "2021-03-10T10:00:00") == 1  # sent back, it is the village's again, and overdue

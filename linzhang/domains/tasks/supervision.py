@@ -153,7 +153,10 @@ def escalation_board(
         level=level,
         total=total,
         by_district=[Count(code or "", names[code].name if code in names else "", count) for code, count in districts],
-        by_category=[Count(category or "", category or "", count) for category, count in categories],
+        by_category=[
+            Count(category or "", ctx.categories.name_of(category) if category else "", count)
+            for category, count in categories
+        ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
         next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
