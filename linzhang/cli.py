@@ -257,7 +257,7 @@ def import_divisions(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, container.clock, rows)
         except InvalidDivision as exc:
-            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
     click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
 
 
@@ -277,7 +277,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, context, plan)
         except PlanError as exc:
-            raise click.ClickException(f"{exc}; nothing was imported") from None
+            raise click.ClickException(f"{exc}；未导入任何数据") from None
     click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")
 
 
@@ -312,7 +312,7 @@ def user_create(
                 if jurisdiction_code is not None:
                     reference = container.lookup_jurisdiction(session, jurisdiction_code)
                     if reference is None:
-                        raise click.BadParameter(f"no jurisdiction {jurisdiction_code}", param_hint="--jurisdiction")
+                        raise click.BadParameter(f"辖区 {jurisdiction_code} 不存在", param_hint="--jurisdiction")
                 created = create_user(
                     session,
                     container.passwords,

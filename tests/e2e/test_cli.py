@@ -139,7 +139,7 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert duplicate.exit_code == 1
-    assert "taken" in duplicate.output
+    assert "已被占用" in duplicate.output
     nowhere = runner.invoke(
         cli,
         [
@@ -157,7 +157,7 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert nowhere.exit_code == 2
-    assert "no jurisdiction 404" in nowhere.output
+    assert "辖区 404 不存在" in nowhere.output
 
 
 def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:

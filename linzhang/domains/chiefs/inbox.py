@@ -14,10 +14,12 @@ from linzhang.clock import SHANGHAI, Clock
 from linzhang.contracts import TaskSnapshot
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
-from linzhang.errors import InvalidInput, NotFound
+from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.errors import InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.pagination import Page, decode_cursor, page_of
 from linzhang.references import JurisdictionLookup
+from linzhang.vocabularies import KINDS, STATUSES, Vocabulary
 from linzhang.workdays import WorkCalendar
 
 
@@ -85,12 +87,17 @@ class InboxItemView:
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     box: str
     reason: str
     jurisdiction_code: str
+    jurisdiction_name: str
     holder_code: str
+    holder_name: str
     due_date: dt.date
     deadline: dt.date
     overdue: bool
@@ -104,6 +111,7 @@ class InboxContext:
     calendar: WorkCalendar
     lookup_jurisdiction: JurisdictionLookup
     due_soon_workdays: int
+    categories: Vocabulary | None = None  # config/categories.toml: the names beside category codes
 
 
 def read_inbox(
@@ -118,11 +126,11 @@ def read_inbox(
     """A jurisdiction's open work, most urgent first: most overdue, then soonest due."""
     code = jurisdiction_code or principal.jurisdiction_code
     if code is None:
-        raise InvalidInput("name the jurisdiction whose inbox to read", field="jurisdiction_code")
+        raise InvalidInput("请指明要查看哪个辖区的待办", code="jurisdiction_required", field="jurisdiction_code")
     jurisdiction = ctx.lookup_jurisdiction(session, code)
     if jurisdiction is None:
-        raise NotFound(f"no jurisdiction {code}")
-    authorize(principal, Action.READ, jurisdiction.path, what=f"jurisdiction {code}")
+        raise not_found("jurisdiction")
+    authorize(principal, Action.READ, jurisdiction.path, what="jurisdiction")
     query = select(i).where(i.c.jurisdiction_code == code, i.c.open.is_(True))
     if box is not Box.ALL:
         query = query.where(i.c.box == box.value)
@@ -131,30 +139,40 @@ def read_inbox(
         try:
             deadline, last_id = dt.date.fromisoformat(after[0]), int(after[1])
         except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
         query = query.where(or_(i.c.deadline > deadline, and_(i.c.deadline == deadline, i.c.id > last_id)))
     rows = session.execute(query.order_by(i.c.deadline, i.c.id).limit(limit + 1)).all()
     page = page_of(list(rows), limit, lambda row: [row.deadline.isoformat(), row.id])
     today = ctx.clock.now().astimezone(SHANGHAI).date()
     # Due soon: due before the (N+1)-th working day from today. One calendar walk per request.
     soon_limit = ctx.calendar.add_workdays(today, ctx.due_soon_workdays + 1)
-    return Page([_item(row, today, soon_limit) for row in page.items], page.next)
+    # Names beside codes: one query through the jurisdictions facade for the whole page.
+    names = jurisdictions.names(session, sorted({c for row in page.items for c in (row.owner_code, row.holder_code)}))
+    return Page([_item(row, today, soon_limit, names, ctx.categories) for row in page.items], page.next)
 
 
-def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
+def _item(
+    row: object, today: dt.date, soon_limit: dt.date, names: dict[str, str], categories: Vocabulary | None
+) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
     overdue = today > deadline
     due_soon = not overdue and deadline < soon_limit
+    category: str | None = row.category  # type: ignore[attr-defined]
     return InboxItemView(
         task_id=row.task_id,  # type: ignore[attr-defined]
         title=row.title,  # type: ignore[attr-defined]
         kind=row.kind,  # type: ignore[attr-defined]
-        category=row.category,  # type: ignore[attr-defined]
+        kind_name=KINDS.name_of(row.kind),  # type: ignore[attr-defined]
+        category=category,
+        category_name=categories.name_of(category) if categories is not None and category is not None else category,
         status=row.status,  # type: ignore[attr-defined]
+        status_name=STATUSES.name_of(row.status),  # type: ignore[attr-defined]
         box=row.box,  # type: ignore[attr-defined]
         reason=row.reason,  # type: ignore[attr-defined]
         jurisdiction_code=row.owner_code,  # type: ignore[attr-defined]
+        jurisdiction_name=names.get(row.owner_code, row.owner_code),  # type: ignore[attr-defined,arg-type]
         holder_code=row.holder_code,  # type: ignore[attr-defined]
+        holder_name=names.get(row.holder_code, row.holder_code),  # type: ignore[attr-defined,arg-type]
         due_date=row.due_date,  # type: ignore[attr-defined]
         deadline=deadline,
         overdue=overdue,

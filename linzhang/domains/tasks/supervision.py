@@ -23,11 +23,12 @@ from linzhang.domains.tasks.service import (
     snapshot,
 )
 from linzhang.domains.tasks.tables import Task
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from linzhang.errors import Conflict, InvalidInput, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
+from linzhang.vocabularies import KINDS, STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +43,23 @@ class BoardItem:
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     origin_code: str
+    origin_name: str
     holder_code: str
+    holder_name: str
     holder_level: str
     due_date: dt.date
     escalation_due_date: dt.date | None
     days_overdue: int
     path: list[str]
+    path_names: list[str]
     climb: list[str]
+    climb_names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +86,11 @@ def escalation_board(
     The city's office and chiefs see the city board; a district sees what is held at its own level.
     """
     if level not in LEVELS[:-1]:
-        raise InvalidInput("level is city, district or township", field="level")
+        raise InvalidInput(
+            "层级须为 city（市）、district（区县）或 township（乡镇街道）", code="level_invalid", field="level"
+        )
     if not principal.is_admin and LEVELS.index(level) < LEVELS.index(_level_of(principal.path)):
-        raise PermissionDenied(f"the {level} board is for the {level} level and above it")
+        raise PermissionDenied("只有本层级及以上可以查看该层级的督办看板", code="board_level_above")
     authorize(principal, Action.READ, subtree_of(principal), what="board")
     today = ctx.today()
     held = and_(
@@ -113,27 +123,43 @@ def escalation_board(
         try:
             due, last_id = dt.date.fromisoformat(after[0]), int(after[1])
         except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
         query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
     tasks = list(session.execute(query.order_by(Task.due_date, Task.id).limit(limit + 1)).scalars())
     more = len(tasks) > limit
     tasks = tasks[:limit]
     climbs = escalations_of(session, [task.id for task in tasks])
+    paths = {task.id: path_codes(task.jurisdiction_path) for task in tasks}
+    ladders = {task.id: [task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])] for task in tasks}
+    # One query names every jurisdiction on the page: paths, climbs and holders.
+    named = jurisdictions.names(
+        session,
+        sorted(
+            {code for codes in (*paths.values(), *ladders.values()) for code in codes} | {t.holder_code for t in tasks}
+        ),
+    )
     items = [
         BoardItem(
             task_id=task.id,
             title=task.title,
             kind=task.kind,
+            kind_name=KINDS.name_of(task.kind),
             category=task.category,
+            category_name=_category_name(ctx, task.category),
             status=task.status,
+            status_name=STATUSES.name_of(task.status),
             origin_code=task.jurisdiction_code,
+            origin_name=named.get(task.jurisdiction_code, task.jurisdiction_code),
             holder_code=task.holder_code,
+            holder_name=named.get(task.holder_code, task.holder_code),
             holder_level=task.holder_level,
             due_date=task.due_date,
             escalation_due_date=task.escalation_due_date,
             days_overdue=days_overdue(task.due_date, today),
-            path=path_codes(task.jurisdiction_path),
-            climb=[task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])],
+            path=paths[task.id],
+            path_names=[named.get(code, code) for code in paths[task.id]],
+            climb=ladders[task.id],
+            climb_names=[named.get(code, code) for code in ladders[task.id]],
         )
         for task in tasks
     ]
@@ -142,20 +168,29 @@ def escalation_board(
         level=level,
         total=total,
         by_district=[Count(code or "", names[code].name if code in names else "", count) for code, count in districts],
-        by_category=[Count(category or "", category or "", count) for category, count in categories],
+        by_category=[
+            Count(category or "", _category_name(ctx, category) or "", count) for category, count in categories
+        ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
         next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
     )
 
 
+def _category_name(ctx: TasksContext, category: str | None) -> str | None:
+    """A category's Chinese name (config/categories.toml); a code the vocabulary lacks stays as it is."""
+    if category is None:
+        return None
+    return ctx.categories.name_of(category) if ctx.categories is not None else category
+
+
 def _load_open(session: Session, principal: Principal, task_id: int) -> Task:
     task = session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
     if task is None:
-        raise NotFound(f"no task {task_id}")
-    authorize(principal, Action.SUPERVISE, task.jurisdiction_path, what=f"task {task_id}")
+        raise not_found("task")
+    authorize(principal, Action.SUPERVISE, task.jurisdiction_path, what="task")
     if task.status == TaskStatus.DONE.value:
-        raise Conflict(f"task {task_id} is done")
+        raise Conflict("任务已完成", code="task_done")
     return task
 
 
@@ -163,7 +198,7 @@ def _text(value: str, field: str) -> str:
     try:
         checked = check_text(value, field, TEXT_MAX, required=True)
     except TaskRuleError as exc:
-        raise InvalidInput(str(exc), field=field) from None
+        raise InvalidInput(str(exc), code=exc.code, field=field) from None
     assert checked is not None
     return checked
 
@@ -188,7 +223,7 @@ def supervise(
     try:
         deadline = check_due_date(new_due_date, ctx.today(), "new_due_date")
     except TaskRuleError as exc:
-        raise InvalidInput(str(exc), field="new_due_date") from None
+        raise InvalidInput(str(exc), code=exc.code, field="new_due_date") from None
     now = ctx.clock.now()
     task.escalation_due_date = deadline
     task.next_escalation_on = deadline
@@ -216,9 +251,9 @@ def record_summons(
     body = _text(note, "note")
     today = ctx.today()
     if held_on > today:
-        raise InvalidInput("a summons is recorded once held: held_on is today or earlier", field="held_on")
+        raise InvalidInput("约谈举行后才能登记：举行日期须为今天或更早", code="summons_in_future", field="held_on")
     if held_on < task.created_at.date() - dt.timedelta(days=1):
-        raise InvalidInput("held_on is before the task existed", field="held_on")
+        raise InvalidInput("举行日期早于任务交办日期", code="summons_before_task", field="held_on")
     now = ctx.clock.now()
     changed(task, now)
     record_change(session, task, now, principal.username, "summons", held_on=held_on.isoformat(), note=body)
