@@ -92,11 +92,19 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     from linzhang.bootstrap import bootstrap
 
     settings = ctx.settings
-    app = create_app(container=bootstrap(settings))
+    container = bootstrap(settings)
+    app = create_app(container=container)
+    host, port = host or settings.http.host, port or settings.http.port
+    if sys.stdout.isatty():
+        # A person at a terminal: where to go and who to sign in as, in plain text before the log lines.
+        from linzhang.console import banner
+        from linzhang.demo import demo_logins
+
+        click.echo(banner(host, port, demo_logins(container)))
     uvicorn.run(
         app,
-        host=host or settings.http.host,
-        port=port or settings.http.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
     )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus.tables import deliveries_table
 from linzhang.clock import SHANGHAI, FixedClock
+from linzhang.console import Login
 from linzhang.container import Container
 from linzhang.demo.names import person_name, village_names
 from linzhang.domains.assessments import service as assessments
@@ -184,6 +185,18 @@ def load_demo(container: Container, villages: int = 300, seed: int = 2021) -> De
     return DemoReport(True, report.created, appointed, accounts, tasks, period)
 
 
+# The sign-ins ``make run`` prints: the city office, a district chief and a village chief.
+CONSOLE_LOGINS = (("市林长办", "city-office"), ("区县林长", "wanzhou-chief"), ("村林长", "village-chief"))
+
+
+def demo_logins(container: Container) -> list[Login]:
+    """The demo's sign-ins for the console, if the demo is loaded (and those accounts exist)."""
+    usernames = [username for _, username in CONSOLE_LOGINS]
+    with container.reading() as session:
+        present = set(session.execute(select(User.username).where(User.username.in_(usernames))).scalars())
+    return [Login(who, username, DEMO_PASSWORD) for who, username in CONSOLE_LOGINS if username in present]
+
+
 def _villages(districts: list[Division], townships: list[Division], count: int, rng: random.Random) -> list[Division]:
     """``count`` villages: a few under each of the first townships of each district, district after district."""
     by_district: dict[str, list[Division]] = {}
@@ -322,10 +335,8 @@ class _Season:
             # Due in the past, never before the season began. A late village leaf takes the next of the
             # overdue spans in turn, so that late work is held at every level whatever the villages' number.
             late = self.rng.random() < (max(LATE_VILLAGES, 1 - diligence) if village else 1 - diligence)
-            if late and village:
-                days = OVERDUE_DAYS[len(self.late) % len(OVERDUE_DAYS)]
-            else:
-                days = self.rng.randint(1, 45)
+            turn = OVERDUE_DAYS[len(self.late) % len(OVERDUE_DAYS)]
+            days = turn if late and village else self.rng.randint(1, 45)
             due = max(self.start + dt.timedelta(days=5), self.today - dt.timedelta(days=days))
             if late:
                 self.late.add((code, due))
