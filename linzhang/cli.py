@@ -239,10 +239,13 @@ def demo(ctx: _Context, villages: int) -> None:
         # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
         report = load_demo(container, villages=villages)
     if not report.loaded:
-        click.echo("the demo is loaded already")
+        click.echo("演示数据已载入过，未作改动")
         return
-    click.echo(f"demo loaded: {report.jurisdictions} jurisdictions, {report.chiefs} chiefs, {report.tasks} tasks")
-    click.echo(f"sign in as {', '.join(report.accounts)} with the password {DEMO_PASSWORD}")
+    click.echo(
+        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
+        f"{report.period} 年度考核已计算"
+    )
+    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
 
 
 @cli.group("import")
