@@ -94,17 +94,16 @@ def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) ->
     extra: dict[str, Any] = {"errors": errors}
     if first.get("key"):
         extra["field"] = first["key"]
-    in_body = first.get("source") == "body"
     missing = _MISSING_PARAMETER.search(str(exc.detail))
     if not errors and missing:
         # A required query, path or header parameter is absent: the framework names it in its message.
-        parts, in_body = [f"缺少参数 {missing[1]}"], False
+        parts = [f"缺少参数 {missing[1]}"]
         extra["field"] = missing[1]
     return problem(
         400,
         "请求内容有误：" + "；".join(parts) if parts else "请求内容有误",
         instance=request.url.path,
-        code="body_invalid" if in_body else "parameter_invalid",
+        code="invalid_request",
         **extra,
     )
 

@@ -44,7 +44,7 @@ def _view(user: User) -> UserView:
 def validate_new_account(username: str, password: str) -> None:
     """Raise :class:`InvalidInput` for a username or password that cannot be used."""
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput("用户名为3至64位字母、数字或 . _ @ -", code="username_invalid", field="username")
+        raise InvalidInput("用户名为3至64位字母、数字或 . _ @ -", code="invalid_username", field="username")
     if reason := check_password_rules(password):
         raise InvalidInput(reason, code="password_too_weak", field="password")
 
@@ -101,7 +101,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username))
     valid = passwords.verify(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
-        raise Unauthorized("用户名或密码错误，或账号已停用", code="login_failed")
+        raise Unauthorized("用户名或密码错误，或账号已停用", code="bad_credentials")
     return IssuedToken(tokens.issue(user.id, user.token_version, clock.now()), tokens.ttl_seconds)
 
 

@@ -55,7 +55,7 @@ def test_bad_credentials_are_one_401(api: Api, username: str, password: str) -> 
     response = api.post("/auth/token", json={"username": username, "password": password})
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == "login_failed"
+    assert response.json()["code"] == "bad_credentials"
     assert response.json()["detail"] == "用户名或密码错误，或账号已停用"
 
 

@@ -136,13 +136,13 @@ def test_malformed_json_is_a_400_that_says_so(client: TestClient) -> None:  # ty
 
 
 def test_wrong_field_type_is_a_400_naming_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.post("/api/v1/probe", json={"name": "a", "trees": "many"}), 400, "body_invalid")
+    body = assert_problem(client.post("/api/v1/probe", json={"name": "a", "trees": "many"}), 400, "invalid_request")
     assert body["field"] == "trees"
     assert body["detail"] == "请求内容有误：trees：应为整数，实为文本"
 
 
 def test_missing_field_is_a_400_naming_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.post("/api/v1/probe", json={"name": "a"}), 400, "body_invalid")
+    body = assert_problem(client.post("/api/v1/probe", json={"name": "a"}), 400, "invalid_request")
     assert "trees" in str(body["detail"])
     assert "缺少必填字段" in str(body["detail"])
 
@@ -211,8 +211,8 @@ def probe_query(trees: FromQuery[int]) -> dict[str, int]:
 def test_a_bad_query_parameter_is_a_chinese_400_naming_it(container: Container) -> None:
     app = create_app(container=container, run_embedded_bus=False, extra_routes=[probe_query])
     with TestClient(app) as client:
-        body = assert_problem(client.get("/api/v1/probe-query", params={"trees": "many"}), 400, "parameter_invalid")
+        body = assert_problem(client.get("/api/v1/probe-query", params={"trees": "many"}), 400, "invalid_request")
         assert body["field"] == "trees"
         assert "trees" in str(body["detail"])
-        missing = assert_problem(client.get("/api/v1/probe-query"), 400, "parameter_invalid")
+        missing = assert_problem(client.get("/api/v1/probe-query"), 400, "invalid_request")
         assert "trees" in str(missing["detail"])
