@@ -28,8 +28,8 @@ def names(api: Api, vocabulary: str) -> dict[str, str]:
 
 
 def test_built_in_vocabularies_name_every_code_in_chinese(api: Api) -> None:
-    assert names(api, "statuses") == {"open": "待办", "submitted": "待核查验收", "done": "已完成"}
-    assert names(api, "kinds") == {"target": "指标任务", "issue": "问题", "order": "林长令"}
+    assert names(api, "statuses") == {"open": "办理中", "submitted": "待核查/验收", "done": "已办结"}
+    assert names(api, "kinds") == {"target": "目标任务", "issue": "问题", "order": "指令"}
     assert names(api, "levels") == {"city": "市", "district": "区县", "township": "乡镇街道", "village": "村社区"}
     assert names(api, "posts") == {
         "general": "总林长",
@@ -72,7 +72,7 @@ def test_tasks_inbox_and_chiefs_carry_names_beside_codes(api: Api) -> None:
     assert created.status_code == 201, created.text
     task = api.get(f"/tasks/{created.json()['id']}", "village-chief").json()
     assert (task["jurisdiction_name"], task["holder_name"]) == ("示范村", "示范村")
-    assert (task["status_name"], task["kind_name"]) == ("待办", "指标任务")
+    assert (task["status_name"], task["kind_name"]) == ("办理中", "目标任务")
     listed = api.get("/tasks", "wz-office", params={"jurisdiction_code": "500101001001"}).json()["items"]
     assert listed[0]["jurisdiction_name"] == "示范村"
 
