@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -28,6 +29,8 @@ from linzhang.domains.tasks.api import EscalationController, SupervisionControll
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
+from linzhang.web.render import template_config
+from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 
 API_PREFIX = "/api/v1"
 API_CONTROLLERS: list[ControllerRouterHandler] = [
@@ -77,13 +80,16 @@ def create_app(
                 runner.stop()
                 container.embedded = None
 
-    api = Router(path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes])
+    # Bearer tokens guard the API; the pages (linzhang.web) sign people in with a session cookie.
+    api = Router(
+        path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
+    )
     app = Litestar(
-        route_handlers=[healthz, readyz, api],
+        route_handlers=[healthz, readyz, api, pages_router(), static_router()],
+        template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers=exception_handlers,
-        middleware=[authentication_middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,
         openapi_config=OpenAPIConfig(
@@ -94,6 +100,16 @@ def create_app(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
             security=[{"bearer": []}],
+            # Served from the package: the viewer works where no CDN is reachable (an office intranet).
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/svg+xml' href='{STATIC_PATH}/favicon.svg'>",
+                )
+            ],
         ),
         debug=False,
         # Errors are logged once, by the problem-details handler, through structlog.

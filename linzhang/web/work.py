@@ -1,0 +1,355 @@
+"""我的待办 (the inbox) and the 任务 page, with the actions a person takes on an item (HTMX fragments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.orm import Session
+
+from linzhang.container import Container
+from linzhang.domains.chiefs.inbox import Box, read_inbox
+from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks import service as tasks
+from linzhang.domains.tasks import supervision
+from linzhang.domains.tasks.model import TaskStatus
+from linzhang.errors import InvalidInput
+from linzhang.paths import is_below, is_within, path_codes
+from linzhang.web.common import category_name, inbox_context, names, page_limit, tasks_context
+from linzhang.web.session import Viewer
+
+FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# The inbox's tabs: the projection's boxes, and the submitted work below awaiting 核查.
+TABS = (("todo", "待办"), ("supervising", "督办中"), ("review", "待核查"))
+LEVELS = ("city", "district", "township", "village")
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One piece of work as the inbox and the task page show it, with the actions the viewer may take."""
+
+    task: tasks.TaskView
+    box: str
+    owner_name: str
+    holder_name: str
+    category: str
+    deadline: dt.date
+    overdue: bool
+    due_soon: bool
+    days_overdue: int
+    can_report: bool
+    can_complete: bool
+    can_verify: bool
+    can_comment: bool
+    can_supervise: bool
+    message: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.task.status != TaskStatus.DONE.value
+
+
+def _card(
+    viewer: Viewer,
+    view: tasks.TaskView,
+    paths: dict[str, str],
+    named: dict[str, str],
+    category: str,
+    box: str,
+    *,
+    due_soon: bool = False,
+    message: str | None = None,
+) -> Card:
+    """Which buttons to offer is a hint from where the work sits; the services decide every action."""
+    owner_path = paths.get(view.jurisdiction_code, "")
+    holder_path = paths.get(view.holder_code, "")
+    mine = viewer.principal.jurisdiction_code == view.jurisdiction_code
+    below = is_below(owner_path, viewer.principal.path) if owner_path else False
+    is_open = view.status != TaskStatus.DONE.value
+    escalated = view.holder_code != view.jurisdiction_code
+    deadline = view.escalation_due_date if box == "supervising" and view.escalation_due_date else view.due_date
+    today_overdue = view.overdue or (is_open and box == "supervising" and view.escalation_due_date is not None)
+    return Card(
+        task=view,
+        box=box,
+        owner_name=named.get(view.jurisdiction_code, view.jurisdiction_code),
+        holder_name=named.get(view.holder_code, view.holder_code),
+        category=category,
+        deadline=deadline,
+        overdue=view.overdue if box != "supervising" else today_overdue,
+        due_soon=due_soon,
+        days_overdue=0,
+        can_report=mine and view.status == TaskStatus.OPEN.value and view.kind == "target" and view.children_count == 0,
+        can_complete=mine and view.status == TaskStatus.OPEN.value and view.kind != "target",
+        can_verify=below and view.status == TaskStatus.SUBMITTED.value,
+        can_comment=below and is_open,
+        can_supervise=below and is_open and escalated and is_within(holder_path, viewer.principal.path),
+        message=message,
+    )
+
+
+def _cards(
+    session: Session, container: Container, viewer: Viewer, views: list[tuple[tasks.TaskView, str, bool]]
+) -> list[Card]:
+    codes = [code for view, _, _ in views for code in (view.jurisdiction_code, view.holder_code)]
+    refs = jurisdictions.lookup_many(session, codes)
+    paths = {code: ref.path for code, ref in refs.items()}
+    named = names(session, codes)
+    return [
+        _card(viewer, view, paths, named, category_name(container, view.category), box, due_soon=soon)
+        for view, box, soon in views
+    ]
+
+
+def _inbox_cards(session: Session, container: Container, viewer: Viewer, box: str) -> list[Card]:
+    principal = viewer.principal
+    ctx = tasks_context(container)
+    limit = page_limit(container)
+    if box == "review":
+        # Submitted work below the viewer awaiting 核查 (verification is for a level above the owner).
+        if principal.jurisdiction_code is None:
+            return []
+        filters = tasks.TaskFilter(principal.jurisdiction_code, True, TaskStatus.SUBMITTED)
+        page = tasks.list_tasks(session, principal, ctx, filters, None, limit)
+        found = [view for view in page.items if view.jurisdiction_code != principal.jurisdiction_code]
+        found.sort(key=lambda view: (view.due_date, view.id))
+        return _cards(session, container, viewer, [(view, box, False) for view in found])
+    items = read_inbox(session, principal, inbox_context(container), Box(box), None, None, limit).items
+    by_id = tasks.get_tasks(session, principal, ctx, [item.task_id for item in items])
+    rows = [(by_id[item.task_id], box, item.due_soon) for item in items if item.task_id in by_id]
+    cards = _cards(session, container, viewer, rows)
+    overdue_days = {item.task_id: item.days_overdue for item in items}
+    return [
+        Card(
+            **{
+                **_fields(card),
+                "days_overdue": overdue_days.get(card.task.id, 0),
+                "overdue": overdue_days.get(card.task.id, 0) > 0,
+            }
+        )
+        for card in cards
+    ]
+
+
+def _fields(card: Card) -> dict[str, Any]:
+    return {name: getattr(card, name) for name in Card.__slots__}
+
+
+def _one_card(container: Container, viewer: Viewer, task_id: int, box: str, message: str | None) -> Card:
+    with container.reading() as session:
+        view = tasks.get_task(session, viewer.principal, tasks_context(container), task_id)
+        card = _cards(session, container, viewer, [(view, box, False)])[0]
+    if view.overdue:
+        card = Card(**{**_fields(card), "days_overdue": (tasks_context(container).today() - view.due_date).days})
+    return Card(**{**_fields(card), "message": message})
+
+
+def _decimal(value: str | None, field: str) -> Decimal:
+    try:
+        number = Decimal((value or "").strip())
+    except InvalidOperation:
+        raise InvalidInput("请输入数字", code="not_a_number", field=field) from None
+    if not number.is_finite():
+        raise InvalidInput("请输入数字", code="not_a_number", field=field)
+    return number
+
+
+def _date(value: str | None, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput("请选择日期", code="not_a_date", field=field) from None
+
+
+class WorkController(Controller):
+    """The inbox, the task page and the actions on a task."""
+
+    include_in_schema = False
+
+    @get("/inbox", sync_to_thread=True)
+    def inbox(
+        self, viewer: NamedDependency[Viewer], container: NamedDependency[Container], box: FromQuery[str] = "todo"
+    ) -> Template:
+        if box not in dict(TABS):
+            raise InvalidInput("没有这个分类", code="unknown_box", field="box")
+        cards: list[Card] = []
+        if viewer.principal.jurisdiction_code is not None:
+            with container.reading() as session:
+                cards = _inbox_cards(session, container, viewer, box)
+        return Template(
+            template_name="inbox.html",
+            context={"viewer": viewer, "active": "inbox", "tabs": TABS, "box": box, "cards": cards},
+        )
+
+    @get("/tasks/{task_id:int}", sync_to_thread=True)
+    def task_page(
+        self, task_id: FromPath[int], viewer: NamedDependency[Viewer], container: NamedDependency[Container]
+    ) -> Template:
+        return _task_page(container, viewer, task_id, None)
+
+    @post("/tasks/{task_id:int}/progress", sync_to_thread=True)
+    def report_progress(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        quantity = _decimal(data.get("completed_quantity"), "completed_quantity")
+        with container.transaction() as session:
+            view = tasks.report_progress(
+                session, viewer.principal, tasks_context(container), task_id, quantity, data.get("note") or None
+            )
+        done = "，已完成" if view.status == TaskStatus.DONE.value else ""
+        return _answer(container, viewer, task_id, data, f"已报告进度{done}")
+
+    @post("/tasks/{task_id:int}/complete", sync_to_thread=True)
+    def complete(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        with container.transaction() as session:
+            view = tasks.complete_task(
+                session, viewer.principal, tasks_context(container), task_id, data.get("note") or None
+            )
+        message = "已提交上级核查" if view.status == TaskStatus.SUBMITTED.value else "已完成"
+        return _answer(container, viewer, task_id, data, message)
+
+    @post("/tasks/{task_id:int}/verify", sync_to_thread=True)
+    def verify(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        accepted = data.get("decision") == "accept"
+        with container.transaction() as session:
+            tasks.verify_task(
+                session, viewer.principal, tasks_context(container), task_id, accepted, data.get("note", "")
+            )
+        return _answer(container, viewer, task_id, data, "核查通过" if accepted else "已退回整改")
+
+    @post("/tasks/{task_id:int}/comments", sync_to_thread=True)
+    def comment(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        with container.transaction() as session:
+            supervision.comment(session, viewer.principal, tasks_context(container), task_id, data.get("text", ""))
+        return _answer(container, viewer, task_id, data, "批示已送达")
+
+    @post("/tasks/{task_id:int}/supervise", sync_to_thread=True)
+    def supervise(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        new_due = _date(data.get("new_due_date"), "new_due_date")
+        with container.transaction() as session:
+            supervision.supervise(
+                session, viewer.principal, tasks_context(container), task_id, data.get("note", ""), new_due
+            )
+        return _answer(container, viewer, task_id, data, "已下达督办")
+
+    @post("/tasks/{task_id:int}/summons", sync_to_thread=True)
+    def summons(
+        self,
+        task_id: FromPath[int],
+        data: FormData,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+    ) -> Template:
+        held_on = _date(data.get("held_on"), "held_on")
+        with container.transaction() as session:
+            supervision.record_summons(
+                session, viewer.principal, tasks_context(container), task_id, held_on, data.get("note", "")
+            )
+        return _answer(container, viewer, task_id, data, "已记录约谈")
+
+
+def _answer(container: Container, viewer: Viewer, task_id: int, data: dict[str, str], message: str) -> Template:
+    """An action's answer: the item's card again (the inbox), or the task page (HTMX picks its part)."""
+    if data.get("view") == "task":
+        return _task_page(container, viewer, task_id, message)
+    box = data.get("box", "todo")
+    card = _one_card(container, viewer, task_id, box if box in dict(TABS) else "todo", message)
+    return Template(template_name="_card.html", context={"card": card, "viewer": viewer})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One level on the escalation path: who, and when the work reached it."""
+
+    code: str
+    name: str
+    level: str
+    reached_at: dt.datetime | None
+    role: str  # owner, holder, passed, above
+
+
+def _task_page(container: Container, viewer: Viewer, task_id: int, message: str | None) -> Template:
+    ctx = tasks_context(container)
+    with container.reading() as session:
+        view = tasks.get_task(session, viewer.principal, ctx, task_id)
+        children = (
+            tasks.list_tasks(
+                session, viewer.principal, ctx, tasks.TaskFilter(parent_id=task_id), None, page_limit(container)
+            ).items
+            if view.children_count
+            else []
+        )
+        timeline = tasks.task_timeline(session, viewer.principal, task_id)
+        owner = jurisdictions.lookup(session, view.jurisdiction_code)
+        path = path_codes(owner.path) if owner else [view.jurisdiction_code]
+        named = names(session, [*path, *(c.jurisdiction_code for c in children), view.holder_code])
+        box = "supervising" if view.holder_code == viewer.principal.jurisdiction_code else "todo"
+        card = _cards(session, container, viewer, [(view, box, False)])[0]
+        card = Card(**{**_fields(card), "message": message})
+    reached = {e.to_code: e.at for e in view.escalations}
+    steps = []
+    holder_index = path.index(view.holder_code) if view.holder_code in path else len(path) - 1
+    for index, code in reversed(list(enumerate(path))):
+        if code == view.jurisdiction_code:
+            role = "owner" if code != view.holder_code else "holder"
+        elif index == holder_index:
+            role = "holder"
+        elif index > holder_index:
+            role = "passed"
+        else:
+            role = "above"
+        steps.append(Step(code, named.get(code, code), _level_of(index), reached.get(code), role))
+    return Template(
+        template_name="task.html",
+        context={
+            "viewer": viewer,
+            "active": "",
+            "card": card,
+            "task": view,
+            "children": children,
+            "named": named,
+            "timeline": timeline,
+            "steps": steps,
+            "today": ctx.today(),
+        },
+    )
+
+
+def _level_of(index: int) -> str:
+    """The level of the ``index``-th code of a path (the city is first)."""
+    return LEVELS[index] if index < len(LEVELS) else ""
