@@ -138,6 +138,11 @@ def _inbox_cards(session: Session, container: Container, viewer: Viewer, box: st
     ]
 
 
+def _tabs(viewer: Viewer) -> tuple[tuple[str, str], ...]:
+    """A village has nothing below it: no work climbs to it and none awaits its 核查."""
+    return TABS[:1] if viewer.level == "village" else TABS
+
+
 def _fields(card: Card) -> dict[str, Any]:
     return {name: getattr(card, name) for name in Card.__slots__}
 
@@ -177,7 +182,8 @@ class WorkController(Controller):
     def inbox(
         self, viewer: NamedDependency[Viewer], container: NamedDependency[Container], box: FromQuery[str] = "todo"
     ) -> Template:
-        if box not in dict(TABS):
+        tabs = _tabs(viewer)
+        if box not in dict(tabs):
             raise InvalidInput("没有这个分类", code="unknown_box", field="box")
         cards: list[Card] = []
         if viewer.principal.jurisdiction_code is not None:
@@ -185,7 +191,7 @@ class WorkController(Controller):
                 cards = _inbox_cards(session, container, viewer, box)
         return Template(
             template_name="inbox.html",
-            context={"viewer": viewer, "active": "inbox", "tabs": TABS, "box": box, "cards": cards},
+            context={"viewer": viewer, "active": "inbox", "tabs": tabs, "box": box, "cards": cards},
         )
 
     @get("/tasks/{task_id:int}", sync_to_thread=True)

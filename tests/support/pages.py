@@ -94,6 +94,20 @@ def seed_season(container: Container, api: Api, clock: FixedClock) -> dict[str, 
             },
         )
     )
+    # A second overdue issue, owned in another district, that stays at the city board.
+    _ok(
+        api.post(
+            "/tasks",
+            "city-office",
+            json={
+                "title": "违法占用林地整改",
+                "kind": "issue",
+                "category": "illegal_land_use",
+                "jurisdiction_code": "500102001",
+                "due_date": "2021-03-03",
+            },
+        )
+    )
     other = _ok(
         api.post(
             "/tasks",
@@ -108,7 +122,9 @@ def seed_season(container: Container, api: Api, clock: FixedClock) -> dict[str, 
         )
     )
     for when in ("2021-03-04T09:00:00+08:00", "2021-03-12T09:00:00+08:00", "2021-03-22T09:00:00+08:00"):
-        assert _ok(api.post("/escalations/sweep", "admin", json={"as_of": when}))["escalated"] >= 1
+        clock.set(shanghai(when))
+        api.forget()
+        assert _ok(api.post("/escalations/sweep", "admin", json={}))["escalated"] >= 1
     clock.set(shanghai(TODAY))
     api.forget()
     drain(container)

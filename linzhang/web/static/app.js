@@ -27,7 +27,7 @@
       tooltip: { trigger: "axis" },
       xAxis: options.horizontal ? { type: "value", minInterval: 1 } : { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 40 : 0 } },
       yAxis: options.horizontal ? { type: "category", data: names, inverse: true } : { type: "value", minInterval: 1 },
-      series: [{ type: options.line ? "line" : "bar", data: values, itemStyle: { color: options.color || "#1f6b45" }, smooth: !!options.line, areaStyle: options.line ? { opacity: 0.15 } : undefined }],
+      series: [{ type: options.line ? "line" : "bar", data: values, barMaxWidth: 48, itemStyle: { color: options.color || "#1f6b45" }, areaStyle: options.line ? { opacity: 0.15 } : undefined }],
     });
     charts.push(chart);
     return chart;
