@@ -166,7 +166,8 @@ def test_a_village_chief_cannot_see_the_city_board_or_another_village(
     expect(village.get_by_role("link", name="督办看板")).to_have_count(0)
     for path in ("/board", f"/tasks/{server.ids['other']}", "/tasks/987654"):
         response = village.goto(f"{server.base_url}{path}")
-        assert response is not None and response.status == 404
+        assert response is not None
+        assert response.status == 404
         expect(village.locator("h1")).to_have_text("未找到")
     shot(village, "not-found-phone")
 
