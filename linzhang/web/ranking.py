@@ -88,6 +88,7 @@ class RankingController(Controller):
                 "level": chosen,
                 "groups": groups,
                 "component_labels": dict(rubric.labels),
+                "deduction_labels": {**rubric.labels, "bonus": "加分"},
             },
         )
 

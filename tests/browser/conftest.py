@@ -39,6 +39,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 20
+# The shortest refresh the settings allow, so a test sees the board refresh itself.
+BOARD_REFRESH = 5
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,7 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """The seeded season (tests/support/pages.py) served by uvicorn in a thread on 127.0.0.1."""
     clean_database(migrated_engine)
-    settings = make_settings(database_url, tmp_path_factory.mktemp("var"))
+    settings = make_settings(database_url, tmp_path_factory.mktemp("var"), web={"board_refresh_seconds": BOARD_REFRESH})
     clock = FixedClock(shanghai(TODAY))
     container = bootstrap(settings, registry=SubscriberRegistry(), clock=clock)
     app = create_app(container=container, run_embedded_bus=False)

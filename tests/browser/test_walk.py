@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import BOARD_REFRESH, LiveServer
 from tests.support.bus import drain
 from tests.support.pages import PASSWORD
 
@@ -142,6 +142,15 @@ def test_a_click_on_a_district_narrows_the_board(
     expect(admin).to_have_url(f"{server.base_url}/board")
     chart = admin.locator("#chart-districts")
     expect(chart.locator("canvas")).to_be_visible()
+    # The board refreshes itself (HTMX) and draws its charts again.
+    admin.evaluate("document.getElementById('chart-districts').dataset.before = 'refresh'")
+    with admin.expect_response(
+        lambda r: r.url.endswith("/board") and r.request.headers.get("hx-request") == "true",
+        timeout=(BOARD_REFRESH + 5) * 1000,
+    ) as refreshed:
+        pass
+    assert refreshed.value.status == 200
+    expect(admin.locator("#chart-districts:not([data-before]) canvas")).to_be_visible()
     box = chart.bounding_box()
     assert box is not None
     # The first district's bar, where ECharts drew it.

@@ -304,3 +304,77 @@ def test_the_api_still_wants_a_bearer_token_and_the_schema_is_local(container: C
         assert client.get("/schema/openapi.json").status_code == 200
         for asset in ("htmx/htmx.min.js", "echarts/echarts.min.js", "swagger-ui/swagger-ui.css", "MANIFEST.toml"):
             assert client.get(f"/static/vendor/{asset}").status_code == 200, asset
+
+
+def test_the_board_narrows_to_a_district_and_counts_climbs_per_week(container: Container) -> None:
+    with client_for(container) as client:
+        api = Api(client)
+        narrowed = api.get("/escalations/board", "city-office", params={"district_code": "500102"}).json()
+        assert [item["title"] for item in narrowed["items"]] == ["违法占用林地整改"]
+        assert narrowed["total"] == 1
+        assert [c["code"] for c in narrowed["by_district"]] == ["500102"]
+        whole = api.get("/escalations/board", "city-office").json()
+        assert whole["total"] == 2
+        assert api.get("/escalations/board", "city-office", params={"district_code": "500101001"}).status_code == 404
+        assert (
+            api.get(
+                "/escalations/board", "wanzhou", params={"level": "district", "district_code": "500102"}
+            ).status_code
+            == 404
+        )
+
+        def weeks(user: str, **params: str) -> dict[str, int]:
+            response = api.get("/escalations/weekly", user, params={"year": "2021", **params})
+            assert response.status_code == 200, response.text
+            return {w["week_start"]: w["count"] for w in response.json()["items"] if w["count"]}
+
+        # Sweeps on 2021-03-04, 03-12 and 03-22: the city received one climb in each of the last two weeks.
+        assert weeks("city-office") == {"2021-03-08": 1, "2021-03-22": 1}
+        assert weeks("city-office", district_code="500102") == {"2021-03-08": 1}
+        assert weeks("city-office", level="district") == {"2021-03-01": 1, "2021-03-08": 1}
+        assert weeks("wanzhou", level="district") == {"2021-03-08": 1}  # only its own subtree
+        every = api.get("/escalations/weekly", "city-office", params={"year": "2021"}).json()["items"]
+        assert every[0]["week_start"] == "2020-12-28"  # the week holding 1 January
+        assert every[-1]["week_start"] == "2021-03-22"  # up to this week, none in the future
+        assert (
+            api.get("/escalations/weekly", "city-office", params={"year": "2021", "level": "village"}).status_code
+            == 422
+        )
+        assert (
+            api.get("/escalations/weekly", "wanzhou", params={"year": "2021", "district_code": "500102"}).status_code
+            == 404
+        )
+
+
+def test_the_city_supervises_summons_and_comments_from_the_task_page(container: Container, ids: dict[str, int]) -> None:
+    with client_for(container) as client:
+        sign_in(client, "city-office")
+        page = client.get(f"/tasks/{ids['land']}")
+        for text in ("下达督办", "记录约谈", "发送批示", "违法占地", "敦仁街道"):
+            assert text in page.text, text
+        headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client)}
+        url = f"/tasks/{ids['land']}"
+        supervised = client.post(
+            f"{url}/supervise", data={"view": "task", "note": "限期整改", "new_due_date": "2021-04-02"}, headers=headers
+        )
+        assert supervised.status_code == 200, supervised.text
+        assert "已下达督办" in supervised.text
+        assert "限期整改" in supervised.text  # the timeline shows it
+        held = client.post(
+            f"{url}/summons", data={"view": "task", "held_on": "2021-03-23", "note": "约谈区林长"}, headers=headers
+        )
+        assert held.status_code == 200, held.text
+        assert "已记录约谈" in held.text
+        said = client.post(f"{url}/comments", data={"view": "task", "text": "请区林长亲自督导"}, headers=headers)
+        assert "批示已送达" in said.text
+        bad_date = client.post(
+            f"{url}/supervise", data={"view": "task", "note": "x", "new_due_date": "明天"}, headers=headers
+        )
+        assert bad_date.status_code == 422
+        assert "请选择日期" in bad_date.text
+    with client_for(container) as client:
+        sign_in(client, "gaosuntang")
+        # Outside the township's subtree: not found, and no button was ever offered.
+        assert client.get(f"/tasks/{ids['land']}").status_code == 404
+        own = client.get(f"/tasks/{ids['issue']}")
+        assert "下达督办" not in own.text  # the city holds it: a township below the holder does not supervise

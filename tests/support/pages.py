@@ -95,7 +95,7 @@ def seed_season(container: Container, api: Api, clock: FixedClock) -> dict[str, 
         )
     )
     # A second overdue issue, owned in another district, that stays at the city board.
-    _ok(
+    land = _ok(
         api.post(
             "/tasks",
             "city-office",
@@ -129,7 +129,7 @@ def seed_season(container: Container, api: Api, clock: FixedClock) -> dict[str, 
     api.forget()
     drain(container)
     _ok(api.post("/assessments", "city-office", json={"period": "2021"}))
-    return {"target": target["id"], "issue": issue["id"], "other": other["id"]}
+    return {"target": target["id"], "issue": issue["id"], "other": other["id"], "land": land["id"]}
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
