@@ -35,9 +35,9 @@ class Node:
         return not self.chiefs
 
     @property
-    def paired(self) -> bool:
-        """党政同责: two 总林长 (the party secretary and the government head)."""
-        return sum(1 for chief in self.chiefs if chief.role.value == "general") >= 2
+    def gaps_below(self) -> int:
+        """Gaps strictly below this node."""
+        return sum(int(child.gap) + child.gaps_below for child in self.children)
 
 
 def _all_units(session: Session, principal: Principal, code: str, limit: int) -> list[divisions.JurisdictionView]:

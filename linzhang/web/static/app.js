@@ -19,7 +19,15 @@
 
   var charts = [];
 
+  // Beyond this many bars, bars lie down so that every name stays readable (a phone, 38 districts).
+  var MAX_STANDING_BARS = 8;
+  var ROW_HEIGHT = 24;
+
   function bar(element, names, values, options) {
+    if (!options.line && names.length > MAX_STANDING_BARS) {
+      options.horizontal = true;
+      element.style.height = Math.max(280, names.length * ROW_HEIGHT + 40) + "px";
+    }
     var chart = echarts.init(element, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
