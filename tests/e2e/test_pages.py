@@ -233,6 +233,10 @@ def test_every_page_in_chinese_with_names_beside_codes(container: Container, ids
         ):
             assert text in inbox.text, text
         assert "待核查" not in inbox.text  # a village has nothing below it to verify
+        # Most urgent first: the overdue issue, the order due tomorrow (due soon), then the target.
+        order = [inbox.text.index(title) for title in ("松材线虫病疫木清理", "森林防火巡查", "新造林")]
+        assert order == sorted(order)
+        assert "即将到期" in inbox.text
         assert client.get("/inbox?box=elsewhere").status_code == 422
         task = client.get(f"/tasks/{ids['issue']}")
         for text in ("上升路径", "重庆市", "万州区", "高笋塘街道", "示范村", "逾期上升", "办理记录"):
@@ -279,6 +283,22 @@ def test_the_township_verifies_from_its_review_tab(container: Container, ids: di
         assert township.get("/inbox?box=supervising").status_code == 200
         review = township.get("/inbox?box=review")
         assert "松材线虫病疫木清理" in review.text
+        headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(township)}
+        url = f"/tasks/{ids['issue']}/verify"
+        no_reason = township.post(url, data={"decision": "send_back", "note": ""}, headers=headers)
+        assert no_reason.status_code == 422  # a send-back needs its reason
+        sent_back = township.post(url, data={"decision": "send_back", "note": "疫木未粉碎"}, headers=headers)
+        assert sent_back.status_code == 200
+        assert "已退回整改" in sent_back.text
+        assert "松材线虫病疫木清理" not in township.get("/inbox?box=review").text
+    with client_for(container) as village:
+        sign_in(village, "village")
+        assert "疫木未粉碎" in village.get(f"/tasks/{ids['issue']}").text  # the reason is on the timeline
+        headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(village)}
+        again = village.post(f"/tasks/{ids['issue']}/complete", data={"note": "已粉碎"}, headers=headers)
+        assert "已提交上级核查" in again.text
+    with client_for(container) as township:
+        sign_in(township, "gaosuntang")
         headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(township)}
         verified = township.post(
             f"/tasks/{ids['issue']}/verify", data={"decision": "accept", "note": "属实"}, headers=headers

@@ -94,6 +94,20 @@ def seed_season(container: Container, api: Api, clock: FixedClock) -> dict[str, 
             },
         )
     )
+    # Due within the next working days: marked due soon.
+    _ok(
+        api.post(
+            "/tasks",
+            "gaosuntang",
+            json={
+                "title": "森林防火巡查",
+                "kind": "order",
+                "category": "fire_prevention",
+                "jurisdiction_code": "500101001001",
+                "due_date": "2021-03-24",
+            },
+        )
+    )
     # A second overdue issue, owned in another district, that stays at the city board.
     land = _ok(
         api.post(
