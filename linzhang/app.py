@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -17,7 +19,7 @@ from linzhang.api.bus import BusController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
-from linzhang.api.problems import exception_handlers
+from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
@@ -29,7 +31,7 @@ from linzhang.domains.tasks.api import EscalationController, SupervisionControll
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
-from linzhang.web.render import template_config
+from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 
 API_PREFIX = "/api/v1"
@@ -45,6 +47,13 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     EventFeedController,
     BusController,
 ]
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """No route: a problem document for clients, the 未找到 page for a person's browser."""
+    if wants_a_page(request):
+        return unknown_page(request)
+    return problem_for_http(request, exc)
 
 
 def create_app(
@@ -89,7 +98,7 @@ def create_app(
         template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, NotFoundException: _not_found},
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,
         openapi_config=OpenAPIConfig(

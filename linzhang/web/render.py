@@ -139,6 +139,19 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return _error_page(request, 500, "系统出错，已记录，请稍后再试")
 
 
+def wants_a_page(request: Request[Any, Any, Any]) -> bool:
+    """A person's browser asking outside the API (an unknown address typed by hand): answer a page."""
+    path = request.url.path
+    if path.startswith(("/api/", "/schema", "/static/")) or path in {"/healthz", "/readyz"}:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def unknown_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The 404 page for an address no route serves."""
+    return _error_page(request, 404, "没有这个页面，或您无权查看")
+
+
 exception_handlers: ExceptionHandlersMap = {
     SignInRequired: _on_sign_in_required,
     ForgedRequest: _on_forged,

@@ -398,3 +398,16 @@ def test_the_city_supervises_summons_and_comments_from_the_task_page(container: 
         assert client.get(f"/tasks/{ids['land']}").status_code == 404
         own = client.get(f"/tasks/{ids['issue']}")
         assert "下达督办" not in own.text  # the city holds it: a township below the holder does not supervise
+
+
+def test_an_unknown_address_is_a_page_for_people_and_a_problem_for_clients(container: Container) -> None:
+    with client_for(container) as client:
+        page = client.get("/no-such-page", headers={"accept": "text/html,application/xhtml+xml"})
+        assert page.status_code == 404
+        assert "未找到" in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        api = client.get("/api/v1/no-such-call", headers={"accept": "text/html"})
+        assert api.status_code == 404
+        assert api.headers["content-type"].startswith("application/problem+json")
+        plain = client.get("/no-such-page")
+        assert plain.headers["content-type"].startswith("application/problem+json")
