@@ -10,17 +10,12 @@ from litestar.static_files import create_static_files_router
 from linzhang.web.board import BoardController
 from linzhang.web.coverage import CoverageController
 from linzhang.web.ranking import RankingController
-from linzhang.web.render import STATIC, exception_handlers
+from linzhang.web.render import SECURITY_HEADERS, STATIC, exception_handlers
 from linzhang.web.session import provide_viewer
 from linzhang.web.signin import SignInController
 from linzhang.web.work import WorkController
 
 STATIC_PATH = "/static"
-# The pages load nothing from elsewhere and run no inline script; ECharts and htmx set inline styles.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
-)
 
 
 def pages_router() -> Router:
@@ -30,11 +25,7 @@ def pages_router() -> Router:
         dependencies={"viewer": Provide(provide_viewer)},
         exception_handlers=exception_handlers,
         include_in_schema=False,
-        response_headers=[
-            ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ],
+        response_headers=[ResponseHeader(name=name, value=value) for name, value in SECURITY_HEADERS.items()],
     )
 
 

@@ -206,6 +206,8 @@ def test_outside_the_subtree_looks_like_nothing(container: Container, ids: dict[
         foreign = client.get(f"/tasks/{ids['other']}")
         board = client.get("/board")
         assert missing.status_code == foreign.status_code == board.status_code == 404
+        for refused in (missing, foreign, board, client.get("/inbox")):
+            assert "default-src 'self'" in refused.headers["content-security-policy"]
         assert "未找到" in foreign.text
         assert "新华村护林巡查" not in foreign.text
         assert client.get("/coverage?code=500101002001").status_code == 404
