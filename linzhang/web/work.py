@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
@@ -56,6 +57,21 @@ class Card:
         return self.task.status != TaskStatus.DONE.value
 
 
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    deadline: dt.date
+    overdue: bool
+    due_soon: bool
+    days_overdue: int
+
+
+def _urgency_of(view: tasks.TaskView, box: str, today: dt.date) -> Urgency:
+    """The deadline that applies in a box (督办中: the escalation's), as the inbox computes it."""
+    deadline = view.escalation_due_date if box == "supervising" and view.escalation_due_date else view.due_date
+    late = view.status != TaskStatus.DONE.value and today > deadline
+    return Urgency(deadline, late, False, (today - deadline).days if late else 0)
+
+
 def _card(
     viewer: Viewer,
     view: tasks.TaskView,
@@ -63,9 +79,7 @@ def _card(
     named: dict[str, str],
     category: str,
     box: str,
-    *,
-    due_soon: bool = False,
-    message: str | None = None,
+    urgency: Urgency,
 ) -> Card:
     """Which buttons to offer is a hint from where the work sits; the services decide every action."""
     owner_path = paths.get(view.jurisdiction_code, "")
@@ -74,37 +88,34 @@ def _card(
     below = is_below(owner_path, viewer.principal.path) if owner_path else False
     is_open = view.status != TaskStatus.DONE.value
     escalated = view.holder_code != view.jurisdiction_code
-    deadline = view.escalation_due_date if box == "supervising" and view.escalation_due_date else view.due_date
-    today_overdue = view.overdue or (is_open and box == "supervising" and view.escalation_due_date is not None)
     return Card(
         task=view,
         box=box,
         owner_name=named.get(view.jurisdiction_code, view.jurisdiction_code),
         holder_name=named.get(view.holder_code, view.holder_code),
         category=category,
-        deadline=deadline,
-        overdue=view.overdue if box != "supervising" else today_overdue,
-        due_soon=due_soon,
-        days_overdue=0,
+        deadline=urgency.deadline,
+        overdue=urgency.overdue,
+        due_soon=urgency.due_soon,
+        days_overdue=urgency.days_overdue,
         can_report=mine and view.status == TaskStatus.OPEN.value and view.kind == "target" and view.children_count == 0,
         can_complete=mine and view.status == TaskStatus.OPEN.value and view.kind != "target",
         can_verify=below and view.status == TaskStatus.SUBMITTED.value,
         can_comment=below and is_open,
         can_supervise=below and is_open and escalated and is_within(holder_path, viewer.principal.path),
-        message=message,
     )
 
 
 def _cards(
-    session: Session, container: Container, viewer: Viewer, views: list[tuple[tasks.TaskView, str, bool]]
+    session: Session, container: Container, viewer: Viewer, rows: list[tuple[tasks.TaskView, str, Urgency]]
 ) -> list[Card]:
-    codes = [code for view, _, _ in views for code in (view.jurisdiction_code, view.holder_code)]
+    codes = [code for view, _, _ in rows for code in (view.jurisdiction_code, view.holder_code)]
     refs = jurisdictions.lookup_many(session, codes)
     paths = {code: ref.path for code, ref in refs.items()}
     named = names(session, codes)
     return [
-        _card(viewer, view, paths, named, category_name(container, view.category), box, due_soon=soon)
-        for view, box, soon in views
+        _card(viewer, view, paths, named, category_name(container, view.category), box, urgency)
+        for view, box, urgency in rows
     ]
 
 
@@ -120,40 +131,29 @@ def _inbox_cards(session: Session, container: Container, viewer: Viewer, box: st
         page = tasks.list_tasks(session, principal, ctx, filters, None, limit)
         found = [view for view in page.items if view.jurisdiction_code != principal.jurisdiction_code]
         found.sort(key=lambda view: (view.due_date, view.id))
-        return _cards(session, container, viewer, [(view, box, False) for view in found])
+        today = ctx.today()
+        return _cards(session, container, viewer, [(view, box, _urgency_of(view, box, today)) for view in found])
     items = read_inbox(session, principal, inbox_context(container), Box(box), None, None, limit).items
     by_id = tasks.get_tasks(session, principal, ctx, [item.task_id for item in items])
-    rows = [(by_id[item.task_id], box, item.due_soon) for item in items if item.task_id in by_id]
-    cards = _cards(session, container, viewer, rows)
-    overdue_days = {item.task_id: item.days_overdue for item in items}
-    return [
-        Card(
-            **{
-                **_fields(card),
-                "days_overdue": overdue_days.get(card.task.id, 0),
-                "overdue": overdue_days.get(card.task.id, 0) > 0,
-            }
-        )
-        for card in cards
+    rows = [
+        (by_id[item.task_id], box, Urgency(item.deadline, item.overdue, item.due_soon, item.days_overdue))
+        for item in items
+        if item.task_id in by_id
     ]
+    return _cards(session, container, viewer, rows)
+
+
+def _one_card(container: Container, viewer: Viewer, task_id: int, box: str, message: str | None) -> Card:
+    ctx = tasks_context(container)
+    with container.reading() as session:
+        view = tasks.get_task(session, viewer.principal, ctx, task_id)
+        card = _cards(session, container, viewer, [(view, box, _urgency_of(view, box, ctx.today()))])[0]
+    return dataclasses.replace(card, message=message)
 
 
 def _tabs(viewer: Viewer) -> tuple[tuple[str, str], ...]:
     """A village has nothing below it: no work climbs to it and none awaits its 核查."""
     return TABS[:1] if viewer.level == "village" else TABS
-
-
-def _fields(card: Card) -> dict[str, Any]:
-    return {name: getattr(card, name) for name in Card.__slots__}
-
-
-def _one_card(container: Container, viewer: Viewer, task_id: int, box: str, message: str | None) -> Card:
-    with container.reading() as session:
-        view = tasks.get_task(session, viewer.principal, tasks_context(container), task_id)
-        card = _cards(session, container, viewer, [(view, box, False)])[0]
-    if view.overdue:
-        card = Card(**{**_fields(card), "days_overdue": (tasks_context(container).today() - view.due_date).days})
-    return Card(**{**_fields(card), "message": message})
 
 
 def _decimal(value: str | None, field: str) -> Decimal:
@@ -325,8 +325,8 @@ def _task_page(container: Container, viewer: Viewer, task_id: int, message: str 
         path = path_codes(owner.path) if owner else [view.jurisdiction_code]
         named = names(session, [*path, *(c.jurisdiction_code for c in children), view.holder_code])
         box = "supervising" if view.holder_code == viewer.principal.jurisdiction_code else "todo"
-        card = _cards(session, container, viewer, [(view, box, False)])[0]
-        card = Card(**{**_fields(card), "message": message})
+        card = _cards(session, container, viewer, [(view, box, _urgency_of(view, box, ctx.today()))])[0]
+        card = dataclasses.replace(card, message=message)
     reached = {e.to_code: e.at for e in view.escalations}
     steps = []
     holder_index = path.index(view.holder_code) if view.holder_code in path else len(path) - 1
