@@ -15,7 +15,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from linzhang.api.problems import DATABASE_RETRY_AFTER_SECONDS
 from linzhang.clock import SHANGHAI
 from linzhang.errors import LinzhangError
 from linzhang.web import labels
@@ -48,6 +51,7 @@ STATUS_TITLES = {
     422: "填写有误",
     429: "操作过于频繁",
     500: "系统出错",
+    503: "暂时无法访问",
 }
 
 
@@ -147,6 +151,25 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[An
     return _error_page(request, exc.status_code, STATUS_TITLES.get(exc.status_code, "请求未能完成"))
 
 
+def _on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+        return _on_unexpected(request, exc)
+    # The database is restarting or out of reach: nothing was written; the person may try again soon.
+    log.warning("page.database_unavailable", path=request.url.path, method=request.method, error=type(exc).__name__)
+    return _unavailable(request, "数据库暂时不可用，本次操作未保存，请稍后重试")
+
+
+def _on_pool_exhausted(request: Request[Any, Any, Any], _exc: PoolTimeout) -> Response[Any]:
+    log.warning("page.database_busy", path=request.url.path, method=request.method)
+    return _unavailable(request, "系统繁忙，请稍后重试")
+
+
+def _unavailable(request: Request[Any, Any, Any], detail: str) -> Response[Any]:
+    response = _error_page(request, 503, detail)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("page.failed", path=request.url.path, method=request.method)
     return _error_page(request, 500, "系统出错，已记录，请稍后再试")
@@ -172,5 +195,7 @@ exception_handlers: ExceptionHandlersMap = {
     NotFoundException: _on_not_found,
     ValidationException: _on_validation,
     HTTPException: _on_http,
+    DBAPIError: _on_database_error,
+    PoolTimeout: _on_pool_exhausted,
     Exception: _on_unexpected,
 }

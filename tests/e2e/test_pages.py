@@ -413,3 +413,21 @@ def test_an_unknown_address_is_a_page_for_people_and_a_problem_for_clients(conta
         assert api.headers["content-type"].startswith("application/problem+json")
         plain = client.get("/no-such-page")
         assert plain.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_database_outage_is_a_page_asking_to_try_again(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import linzhang.web.work
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionError("the server closed the connection"))
+
+    with client_for(container) as client:
+        sign_in(client, "village")
+        monkeypatch.setattr(linzhang.web.work, "read_inbox", unavailable)
+        page = client.get("/inbox")
+        assert page.status_code == 503
+        assert page.headers["retry-after"] == "5"
+        assert "数据库暂时不可用" in page.text
+        assert page.headers["content-type"].startswith("text/html")
