@@ -2,5 +2,5 @@
 
 A page controller is another controller over the same use cases as the API: it parses, calls the
 service functions the API calls (which authorize), and renders. No rule lives here. See
-docs/adr/0009-server-rendered-pages.md.
+docs/adr/0010-server-rendered-pages.md.
 """

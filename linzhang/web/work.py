@@ -27,7 +27,7 @@ from linzhang.web.common import category_name, inbox_context, names, page_limit,
 from linzhang.web.session import Viewer
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-# The inbox's tabs: the projection's boxes, and the submitted work below awaiting 核查.
+# The inbox's tabs: the projection's boxes (待核查: submitted work from the level below, 核查 or 验收).
 TABS = (("todo", "待办"), ("supervising", "督办中"), ("review", "待核查"))
 LEVELS = ("city", "district", "township", "village")
 
@@ -123,16 +123,6 @@ def _inbox_cards(session: Session, container: Container, viewer: Viewer, box: st
     principal = viewer.principal
     ctx = tasks_context(container)
     limit = page_limit(container)
-    if box == "review":
-        # Submitted work below the viewer awaiting 核查 (verification is for a level above the owner).
-        if principal.jurisdiction_code is None:
-            return []
-        filters = tasks.TaskFilter(principal.jurisdiction_code, True, TaskStatus.SUBMITTED)
-        page = tasks.list_tasks(session, principal, ctx, filters, None, limit)
-        found = [view for view in page.items if view.jurisdiction_code != principal.jurisdiction_code]
-        found.sort(key=lambda view: (view.due_date, view.id))
-        today = ctx.today()
-        return _cards(session, container, viewer, [(view, box, _urgency_of(view, box, today)) for view in found])
     items = read_inbox(session, principal, inbox_context(container), Box(box), None, None, limit).items
     by_id = tasks.get_tasks(session, principal, ctx, [item.task_id for item in items])
     rows = [
@@ -211,10 +201,16 @@ class WorkController(Controller):
         quantity = _decimal(data.get("completed_quantity"), "completed_quantity")
         with container.transaction() as session:
             view = tasks.report_progress(
-                session, viewer.principal, tasks_context(container), task_id, quantity, data.get("note") or None
+                session,
+                viewer.principal,
+                tasks_context(container),
+                task_id,
+                quantity,
+                data.get("note") or None,
+                data.get("reason") or None,
             )
-        done = "，已完成" if view.status == TaskStatus.DONE.value else ""
-        return _answer(container, viewer, task_id, data, f"已报告进度{done}")
+        reached = "，已提交上级验收" if view.status == TaskStatus.SUBMITTED.value else ""
+        return _answer(container, viewer, task_id, data, f"已报告进度{reached}")
 
     @post("/tasks/{task_id:int}/complete", sync_to_thread=True)
     def complete(
@@ -228,7 +224,7 @@ class WorkController(Controller):
             view = tasks.complete_task(
                 session, viewer.principal, tasks_context(container), task_id, data.get("note") or None
             )
-        message = "已提交上级核查" if view.status == TaskStatus.SUBMITTED.value else "已完成"
+        message = "已提交上级核查验收" if view.status == TaskStatus.SUBMITTED.value else "已完成"
         return _answer(container, viewer, task_id, data, message)
 
     @post("/tasks/{task_id:int}/verify", sync_to_thread=True)
@@ -241,10 +237,11 @@ class WorkController(Controller):
     ) -> Template:
         accepted = data.get("decision") == "accept"
         with container.transaction() as session:
-            tasks.verify_task(
+            view = tasks.verify_task(
                 session, viewer.principal, tasks_context(container), task_id, accepted, data.get("note", "")
             )
-        return _answer(container, viewer, task_id, data, "核查通过" if accepted else "已退回整改")
+        passed = "验收通过" if view.kind == "target" else "核查通过"
+        return _answer(container, viewer, task_id, data, passed if accepted else "已退回整改")
 
     @post("/tasks/{task_id:int}/comments", sync_to_thread=True)
     def comment(
@@ -282,10 +279,9 @@ class WorkController(Controller):
         container: NamedDependency[Container],
     ) -> Template:
         held_on = _date(data.get("held_on"), "held_on")
+        request = supervision.SummonsRequest(held_on=held_on, minutes=data.get("note", ""))
         with container.transaction() as session:
-            supervision.record_summons(
-                session, viewer.principal, tasks_context(container), task_id, held_on, data.get("note", "")
-            )
+            supervision.summon(session, viewer.principal, tasks_context(container), task_id, request)
         return _answer(container, viewer, task_id, data, "已记录约谈")
 
 

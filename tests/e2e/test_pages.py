@@ -18,6 +18,7 @@ from linzhang.clock import FixedClock
 from linzhang.container import Container
 from linzhang.settings import Settings
 from linzhang.web.session import SESSION_COOKIE
+from tests.support.bus import drain
 from tests.support.pages import PASSWORD, TODAY, seed_season, shanghai, sign_in_form_token
 from tests.support.world import Api
 
@@ -280,6 +281,7 @@ def test_the_township_verifies_from_its_review_tab(container: Container, ids: di
         submitted = village.post(f"/tasks/{ids['issue']}/complete", data={"note": "已清理"}, headers=headers)
         assert submitted.status_code == 200
         assert "已提交上级核查" in submitted.text
+    drain(container)  # the 待核查 box is the inbox projection's, fed over the bus
     with client_for(container) as township:
         sign_in(township, "gaosuntang")
         assert township.get("/inbox?box=supervising").status_code == 200
@@ -292,6 +294,7 @@ def test_the_township_verifies_from_its_review_tab(container: Container, ids: di
         sent_back = township.post(url, data={"decision": "send_back", "note": "疫木未粉碎"}, headers=headers)
         assert sent_back.status_code == 200
         assert "已退回整改" in sent_back.text
+        drain(container)
         assert "松材线虫病疫木清理" not in township.get("/inbox?box=review").text
     with client_for(container) as village:
         sign_in(village, "village")
@@ -299,6 +302,7 @@ def test_the_township_verifies_from_its_review_tab(container: Container, ids: di
         headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(village)}
         again = village.post(f"/tasks/{ids['issue']}/complete", data={"note": "已粉碎"}, headers=headers)
         assert "已提交上级核查" in again.text
+    drain(container)
     with client_for(container) as township:
         sign_in(township, "gaosuntang")
         headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(township)}
@@ -307,6 +311,7 @@ def test_the_township_verifies_from_its_review_tab(container: Container, ids: di
         )
         assert verified.status_code == 200
         assert "核查通过" in verified.text
+        drain(container)
         assert "松材线虫病疫木清理" not in township.get("/inbox?box=review").text
     with client_for(container) as city:
         sign_in(city, "city-office")

@@ -1,7 +1,7 @@
 """web sessions: the pages' signed-in browsers
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0003_task_rules
 Create Date: 2026-12-01 19:10:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0008"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_task_rules"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
