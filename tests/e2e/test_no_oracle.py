@@ -32,7 +32,7 @@ CALLERS = {
 # Headers that differ between any two requests, whatever they ask.
 VOLATILE_HEADERS = {"x-request-id", "date"}
 # Query parameters that name an object, and the kind of object they name.
-QUERY_REFERENCES = {"jurisdiction_code": "code", "under": "code", "parent_id": "task_id"}
+QUERY_REFERENCES = {"jurisdiction_code": "code", "under": "code", "district_code": "code", "parent_id": "task_id"}
 # Bodies that make each write reach its lookup (anything refused earlier would compare trivially).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/tasks/{task_id}/split"): {"parts": [{"jurisdiction_code": "500101001", "target_quantity": 1}]},
