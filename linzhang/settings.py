@@ -101,9 +101,15 @@ class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):
     refresh_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
 
 
+class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    session_ttl_seconds: PositiveInt = 28800
+    cookie_secure: bool = False
+    board_refresh_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json: bool = True
+    json: bool | Literal["auto"] = "auto"
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True):
@@ -117,6 +123,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     inbox: InboxSettings = InboxSettings()
     clock: ClockSettings = ClockSettings()
     calendar: CalendarSettings = CalendarSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""
 

@@ -1,4 +1,4 @@
-"""Liveness and readiness (docs/adr/0010 on what "degraded" means to a load balancer)."""
+"""Liveness and readiness (docs/adr/0012 on what "degraded" means to a load balancer)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
         checks["broker"] = f"failed: {type(exc).__name__}"
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
-        return problem(503, f"not ready: {', '.join(failing)}", checks=checks)
+        # The failing checks keep their English names (database, broker): operators and probes read them.
+        return problem(503, f"服务未就绪：{'、'.join(failing)}", code="not_ready", checks=checks)
     now = container.clock.now()
     clock = {"mode": clock_mode(container.clock), "now": now.astimezone(SHANGHAI).isoformat()}
     uncovered = container.calendar.uncovered_years(now.astimezone(SHANGHAI).date())
