@@ -109,7 +109,7 @@ def test_scores_from_real_events(world: Container, clock: FixedClock) -> None:
         assert api.post("/assessments", "wanzhou", json={"period": "2021"}).status_code == 403
         run = api.post("/assessments", "city-office", json={"period": "2021"})
         assert run.status_code == 201, run.text
-        assert run.json()["status"] == "computed"
+        assert (run.json()["status"], run.json()["version"]) == ("draft", 1)
 
         townships = {
             i["jurisdiction_code"]: i
@@ -205,9 +205,9 @@ def test_scores_from_real_events(world: Container, clock: FixedClock) -> None:
         book = load_workbook(io.BytesIO(response.content))
         assert {"区县", "乡镇街道", "村社区"} <= set(book.sheetnames)
         sheet = book["乡镇街道"]
-        assert sheet["A1"].value == "2021年度林长制考核结果（乡镇街道）"
-        assert [c.value for c in sheet[2]][:5] == ["排名", "区划代码", "名称", "总分", "等级"]
-        assert [sheet.cell(row=3, column=c).value for c in (1, 2)] == [1, "500101002"]
+        assert sheet["A1"].value == "2021年度林长制考核结果（乡镇（街道））"
+        assert [c.value for c in sheet[3]][:5] == ["区县内排名", "全市排名", "区划代码", "名称", "所属区县"]
+        assert [sheet.cell(row=4, column=c).value for c in (1, 3)] == [1, "500101002"]
 
         assert api.get("/assessments/2020/scores", "city-office").status_code == 404
         assert api.post("/assessments", "city-office", json={"period": "2021Q9"}).status_code == 422
