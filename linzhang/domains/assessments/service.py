@@ -435,6 +435,8 @@ def _chosen_run(session: Session, principal: Principal, period_key: str, version
     """The version to read: the published one by default (the newest draft when none is published, for
     the offices), ``draft`` for the newest draft, or a version number."""
     period = period_of(period_key)
+    if version == "draft" and not _may_read_drafts(principal):
+        raise PermissionDenied("考核草稿仅林长办可查看", code="assessment_draft_forbidden")
     versions = _versions(session, period)
     readable = [v for v in versions if v.published_at is not None or _may_read_drafts(principal)]
     if not readable:
@@ -443,8 +445,6 @@ def _chosen_run(session: Session, principal: Principal, period_key: str, version
         published = [v for v in readable if v.status == PUBLISHED]
         return published[0] if published else readable[0]
     if version == "draft":
-        if not _may_read_drafts(principal):
-            raise PermissionDenied("考核草稿仅林长办可查看", code="assessment_draft_forbidden")
         drafts = [v for v in versions if v.status == DRAFT]
         if not drafts:
             raise NotFound(f"{period.key} 没有待公布的考核草稿", code="assessment_draft_not_found")
