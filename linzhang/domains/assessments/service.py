@@ -41,7 +41,7 @@ from linzhang.domains.assessments.tables import tracked_table as tracked
 from linzhang.domains.assessments.tables import vetoes_table as vetoes
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from linzhang.identity import Action, Principal, Role, authorize
+from linzhang.identity import Action, Principal, Role, authorize, can_read
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
@@ -754,9 +754,9 @@ def breakdown(
     row = session.execute(
         select(results).where(results.c.run_id == run.id, results.c.jurisdiction_code == code)
     ).first()
-    if row is None:
+    # Outside the caller's subtree answers exactly as a code with no result.
+    if row is None or not can_read(principal, row.path):
         raise NotFound(f"没有 {code} 的 {run.period} 考核结果", code="assessment_result_not_found")
-    authorize(principal, Action.READ, row.path, what=f"jurisdiction {code}")
     return _score_view(row, False, ctx.rubric.group_level(row.level))
 
 
