@@ -22,7 +22,14 @@ from sqlalchemy import delete
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.container import Container
-from linzhang.contracts import TaskCompleted, TaskCreated, TaskEscalated, TaskProgressReported, TaskSnapshot
+from linzhang.contracts import (
+    TaskCompleted,
+    TaskCreated,
+    TaskEscalated,
+    TaskProgressReported,
+    TaskSentBack,
+    TaskSnapshot,
+)
 from linzhang.domains.assessments import ledger
 from linzhang.domains.assessments.model import parse_period
 from linzhang.domains.assessments.service import _collect
@@ -191,3 +198,57 @@ def test_events_after_as_of_never_change_what_an_assessment_reads(
         if figures:
             targets = {t: completed for t, completed, _ in everything[code][0]}
             assert targets[task] == figures[-1]  # the newest figure by the period's end
+
+
+def test_on_time_is_the_tasks_judgement_and_a_target_sent_back_is_not_an_issue(world: Container) -> None:
+    """Work submitted by its due date and accepted (验收) later is on time; a target sent back at 验收 is
+    not counted as an issue sent back at 核查."""
+    first, second = _snapshot(1, 1), _snapshot(2, 1)
+    accepted_late_day = first.due_date + dt.timedelta(days=5)
+    _deliver(
+        world,
+        [
+            (
+                0,
+                ledger.on_created,
+                TaskCreated(
+                    task=first, target_quantity=Decimal(10), unit="亩", plan_key=None, created_by="t", occurred_at=START
+                ),
+            ),
+            (
+                0,
+                ledger.on_created,
+                TaskCreated(
+                    task=second,
+                    target_quantity=Decimal(10),
+                    unit="亩",
+                    plan_key=None,
+                    created_by="t",
+                    occurred_at=START,
+                ),
+            ),
+            (
+                1,
+                ledger.on_sent_back,
+                TaskSentBack(
+                    task=_snapshot(2, 2), reason="数量不实", sent_back_by="t", occurred_at=START + dt.timedelta(days=30)
+                ),
+            ),
+            (
+                2,
+                ledger.on_completed,
+                TaskCompleted(
+                    task=_snapshot(1, 2, "done"),
+                    completed_on=accepted_late_day,
+                    late=False,
+                    completed_by="t",
+                    occurred_at=START + dt.timedelta(days=50),
+                ),
+            ),
+        ],
+    )
+    facts = _facts(world, PERIOD.end)
+    _targets, due, _escalated, _issues, sent_back = facts["500101"]
+    assert (1, True) in due
+    assert (2, False) in due
+    assert sent_back == []

@@ -139,7 +139,7 @@ def on_progress(session: Session, event: TaskProgressReported | TaskRolledUp) ->
 
 
 def on_completed(session: Session, event: TaskCompleted) -> None:
-    _track(session, event.task, done_on=event.completed_on)
+    _track(session, event.task, done_on=event.completed_on, late=event.late)
     _line(session, str(event.event_id), event.task, "completed", event.completed_on, late=event.late)
 
 

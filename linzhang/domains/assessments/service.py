@@ -143,6 +143,7 @@ def _collect(
             and_(tracked.c.split, or_(tracked.c.split_on.is_(None), tracked.c.split_on <= as_of)),
             tracked.c.due_date,
             tracked.c.done_on,
+            tracked.c.late,
             # The stored ten-thousandths, read as integers: exact, and no Decimal per row.
             func.coalesce(figure.c.target, type_coerce(tracked.c.target_quantity, BigInteger)),
             func.coalesce(figure.c.completed, 0),
@@ -159,7 +160,7 @@ def _collect(
     )
     if scope_path is not None:
         query = query.where(in_subtree(tracked.c.path, scope_path))
-    for task_id, kind, split, due_date, done_on, target, completed, title, unit, *codes in session.execute(
+    for task_id, kind, split, due_date, done_on, late, target, completed, title, unit, *codes in session.execute(
         query.execution_options(yield_per=20_000)
     ):
         if split:
@@ -167,7 +168,10 @@ def _collect(
         if done_on is not None and done_on > as_of:
             done_on = None
         target_fact = (task_id, (completed or 0) / SCALE, target / SCALE) if kind == "target" and target else None
-        due_fact = (task_id, done_on is not None and done_on <= due_date) if due_date <= as_of else None
+        # On time as the tasks domain judged it when it closed the task (work submitted on time and accepted
+        # later is on time); rows from before that judgement was kept compare the days.
+        on_time = done_on is not None and (not late if late is not None else done_on <= due_date)
+        due_fact = (task_id, on_time) if due_date <= as_of else None
         issue_fact = (task_id, done_on is not None) if kind == "issue" else None
         owner = None
         for code in codes:
@@ -193,7 +197,8 @@ def _collect(
         )
         .select_from(ledger.outerjoin(tracked, tracked.c.task_id == ledger.c.task_id))
         .where(
-            ledger.c.fact.in_(("escalated", "sent_back")),
+            # 问题整改 counts the send-backs of issues (核查); a target sent back at 验收 is not an issue.
+            or_(ledger.c.fact == "escalated", and_(ledger.c.fact == "sent_back", tracked.c.kind == "issue")),
             ledger.c.occurred_on >= period.start,
             ledger.c.occurred_on <= min(period.end, as_of),
         )

@@ -42,6 +42,8 @@ class TrackedTask(Base):
     split: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10))
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Done late, as the tasks domain judged it (TaskCompleted.late); None: judged by done_on and due_date.
+    late: Mapped[bool | None] = mapped_column(Boolean)
     # When the task came to be, and when it was split (Asia/Shanghai dates from the events' occurred_at):
     # an assessment as of an earlier day sees neither the task nor the split.
     created_on: Mapped[dt.date | None] = mapped_column(Date)

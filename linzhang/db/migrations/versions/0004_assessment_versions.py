@@ -50,6 +50,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("unit", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("created_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("split_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("late", sa.Boolean(), nullable=True))
     with op.batch_alter_table("assessments_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("status", sa.String(length=12), nullable=False, server_default="superseded"))
@@ -183,7 +184,7 @@ def downgrade() -> None:
         for column in ("weighted", "district_name", "district_code", "city_peers", "city_rank", "group_code"):
             batch_op.drop_column(column)
     with op.batch_alter_table("assessments_tasks", schema=None) as batch_op:
-        for column in ("split_on", "created_on", "unit", "title"):
+        for column in ("late", "split_on", "created_on", "unit", "title"):
             batch_op.drop_column(column)
     with op.batch_alter_table("assessments_figures", schema=None) as batch_op:
         batch_op.drop_index("ix_assessments_figures_day")
