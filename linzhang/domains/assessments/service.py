@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, Subquery, and_, func, insert, literal, or_, s
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
+from linzhang.deadlines import finished_late
 from linzhang.domains.assessments.model import (
     LEVELS,
     Deduction,
@@ -169,8 +170,9 @@ def _collect(
             done_on = None
         target_fact = (task_id, (completed or 0) / SCALE, target / SCALE) if kind == "target" and target else None
         # On time as the tasks domain judged it when it closed the task (work submitted on time and accepted
-        # later is on time); rows from before that judgement was kept compare the days.
-        on_time = done_on is not None and (not late if late is not None else done_on <= due_date)
+        # later is on time); rows from before that judgement was kept use the one definition of overdue
+        # (linzhang.deadlines) that tasks, inboxes and the board use.
+        on_time = done_on is not None and (not late if late is not None else not finished_late(due_date, done_on))
         due_fact = (task_id, on_time) if due_date <= as_of else None
         issue_fact = (task_id, done_on is not None) if kind == "issue" else None
         owner = None
