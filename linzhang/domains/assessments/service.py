@@ -638,6 +638,12 @@ class ScoreView:
     weighted: dict[str, float | None]
 
 
+def computed_periods(session: Session) -> list[str]:
+    """The periods that have been computed, latest first (years before their quarters)."""
+    rows = session.execute(select(runs.c.period).distinct()).scalars()
+    return sorted(rows, key=lambda key: (key[:4], len(key) == 4, key), reverse=True)
+
+
 def _score_view(row: Any, within_city: bool, group_level: str) -> ScoreView:
     deductions = json.loads(row.deductions)
     city = within_city or group_level == "city"

@@ -1,7 +1,7 @@
 """assessments: the record as it stood (figure history), draft/published versions, ranking by group
 
 Revision ID: 0004_assessment_versions
-Revises: 0003_task_rules
+Revises: 0008
 Create Date: 2026-12-01 19:00:00
 
 The figure history is filled from the events the bus still holds (``bus_events``): every reported or
@@ -25,7 +25,7 @@ from alembic import op
 from linzhang.db.base import ScaledDecimal, UTCDateTime
 
 revision: str = "0004_assessment_versions"
-down_revision: str | None = "0003_task_rules"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
