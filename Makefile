@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port.
 run: $(STAMP)
 	$(BIN)/linzhang db upgrade
 	$(BIN)/linzhang demo
-	$(BIN)/linzhang serve
+	$(BIN)/linzhang serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: lint test-sqlite test-postgresql
 

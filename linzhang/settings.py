@@ -98,7 +98,7 @@ class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
 
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json: bool = True
+    json: bool | Literal["auto"] = "auto"
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True):

@@ -435,7 +435,7 @@ def test_bonus_items_are_listed_and_given_by_code_or_chinese_name(world: Contain
             "city-office",
             json={"jurisdiction_code": "500101002", "item": "创新", "reason": "x"},
         )
-        assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_bonus_item")
+        assert (unknown.status_code, unknown.json()["code"]) == (422, "bonus_item_unknown")
         assert "林长制工作创新经验被推广" in unknown.json()["detail"]
 
 
@@ -444,11 +444,11 @@ def test_periods_are_strict(world: Container, clock: FixedClock, period: str) ->
     with api_client(world) as api:
         at(api, clock, "2022-01-10T09:00:00")
         refused = api.post("/assessments", "city-office", json={"period": period})
-        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_period"), refused.text
+        assert (refused.status_code, refused.json()["code"]) == (422, "period_invalid"), refused.text
         with world.reading() as session:
             assert session.execute(text("SELECT count(*) FROM assessments_runs")).scalar_one() == 0
         read = api.get(f"/assessments/{quote(period)}/scores", "city-office")
-        assert (read.status_code, read.json()["code"]) == (422, "invalid_period")
+        assert (read.status_code, read.json()["code"]) == (422, "period_invalid")
 
 
 def test_townships_are_ranked_within_their_district(world: Container, clock: FixedClock) -> None:
@@ -480,7 +480,7 @@ def test_townships_are_ranked_within_their_district(world: Container, clock: Fix
         assert (city["500102001"]["rank"], city["500102001"]["ranked_within"]) == (dunren["city_rank"], "city")
         assert [i["rank"] for i in city.values()] == [1, 2, 3]
         wrong = api.get("/assessments/2021/scores", "city-office", params={"level": "township", "within": "village"})
-        assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid_ranking_scope")
+        assert (wrong.status_code, wrong.json()["code"]) == (422, "ranking_scope_invalid")
         # Pages follow the grouping: one township per page still walks every district's ranking.
         seen, cursor = [], None
         while True:

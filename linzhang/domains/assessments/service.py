@@ -41,7 +41,7 @@ from linzhang.domains.assessments.tables import runs_table as runs
 from linzhang.domains.assessments.tables import tracked_table as tracked
 from linzhang.domains.assessments.tables import vetoes_table as vetoes
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, Role, authorize, can_read
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import decode_cursor, page_of
@@ -74,16 +74,16 @@ def rubric_at(path: Path) -> tuple[Rubric, str]:
         text = path.read_text(encoding="utf-8")
         return parse_rubric(tomllib.loads(text)), hashlib.sha256(text.encode()).hexdigest()
     except FileNotFoundError:
-        raise RubricError(f"{path} is missing") from None
+        raise RubricError(f"{path} 不存在") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+        raise RubricError(f"{path}：不是有效的 TOML：{exc}") from None
 
 
 def period_of(key: str) -> Period:
     try:
         return parse_period(key)
     except PeriodError as exc:
-        raise InvalidInput(str(exc), code="invalid_period", field="period") from None
+        raise InvalidInput(str(exc), code="period_invalid", field="period") from None
 
 
 @dataclass
@@ -463,7 +463,7 @@ def _chosen_run(session: Session, principal: Principal, period_key: str, version
         return published[0]
     if not version.isascii() or not version.isdigit() or len(version) > 6:
         raise InvalidInput(
-            "version 应为版本号、draft（草稿）或 published（已公布）", code="invalid_version", field="version"
+            "version 应为版本号、draft（草稿）或 published（已公布）", code="version_invalid", field="version"
         )
     for row in readable:
         if row.version == int(version):
@@ -597,7 +597,7 @@ def changes(
         try:
             last = (int(after_key[0]), str(after_key[1]))
         except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="invalid_cursor", field="cursor") from None
+            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
         items = [item for item in items if (item[0], item[1]) > last]
     page = page_of(items, limit, lambda item: [item[0], item[1]])
     return Changes(period.key, base.version, other.version, [item[2] for item in page.items], page.next)
@@ -679,7 +679,7 @@ def _within(ctx: AssessmentContext, level: str, within: str | None) -> bool:
         return True
     raise InvalidInput(
         f"{level} 级的排名范围可为 city（全市）或 {group_level}（考核办法规定的范围），不能是 {within!r}",
-        code="invalid_ranking_scope",
+        code="ranking_scope_invalid",
         field="within",
     )
 
@@ -709,7 +709,7 @@ def list_scores(
     """Scores of one level in the caller's subtree: by group (a township among its district's), best
     rank first (unranked last), or city-wide with ``within=city``."""
     if level not in LEVELS:
-        raise InvalidInput("level 应为 city、district、township 或 village", code="invalid_level", field="level")
+        raise InvalidInput("level 应为 city、district、township 或 village", code="level_invalid", field="level")
     city = _within(ctx, level, within)
     run = _chosen_run(session, principal, period_key, version)
     rank_key = func.coalesce(results.c.city_rank if city else results.c.rank, NO_RANK)
@@ -722,7 +722,7 @@ def list_scores(
         try:
             last_group, last_rank, last_code = str(after[0]), int(after[1]), str(after[2])
         except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="invalid_cursor", field="cursor") from None
+            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
         query = query.where(
             (group_key > last_group)
             | ((group_key == last_group) & (rank_key > last_rank))
@@ -769,15 +769,15 @@ def breakdown(
     ).first()
     # Outside the caller's subtree answers exactly as a code with no result.
     if row is None or not can_read(principal, row.path):
-        raise NotFound(f"没有 {code} 的 {run.period} 考核结果", code="assessment_result_not_found")
+        raise not_found("assessment")
     return _score_view(row, False, ctx.rubric.group_level(row.level))
 
 
 def _target(session: Session, principal: Principal, code: str) -> str:
     reference = jurisdictions.lookup(session, code)
     if reference is None:
-        raise InvalidInput(f"没有区划 {code}", code="jurisdiction_not_found", field="jurisdiction_code")
-    authorize(principal, Action.ASSESS, reference.path, what=f"jurisdiction {code}")
+        raise not_found("jurisdiction", field="jurisdiction_code")
+    authorize(principal, Action.ASSESS, reference.path, what="jurisdiction", field="jurisdiction_code")
     return reference.path
 
 
@@ -829,7 +829,7 @@ def _bonus_item(ctx: AssessmentContext, given: str) -> str:
         if given in (item.key, item.label):
             return item.key
     listed = "、".join(f"{item.key}（{item.label}）" for item in ctx.rubric.bonus.values())
-    raise InvalidInput(f"没有加分项 {given!r}；可选：{listed}", code="unknown_bonus_item", field="item")
+    raise InvalidInput(f"没有加分项 {given!r}；可选：{listed}", code="bonus_item_unknown", field="item")
 
 
 def award_bonus(
