@@ -1,6 +1,6 @@
 """Working days per the official Chinese calendar (holidays and make-up workdays), with overrides.
 
-Three layers, the later winning (docs/adr/0012):
+Three layers, the later winning (docs/adr/0013):
 
 1. the official calendar of the chinese-calendar package, which knows a fixed range of years (the
    installed version: 2004 to 2026) and raises for others;

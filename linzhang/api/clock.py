@@ -1,4 +1,4 @@
-"""A training instance's test clock: read it, move it forward (docs/adr/0012).
+"""A training instance's test clock: read it, move it forward (docs/adr/0013).
 
 On an instance that runs on the wall clock (``[clock] mode = "system"``) there is no test clock:
 both calls answer 404.

@@ -1,4 +1,4 @@
-"""Liveness and readiness (docs/adr/0012 on what "degraded" means to a load balancer)."""
+"""Liveness and readiness (docs/adr/0013 on what "degraded" means to a load balancer)."""
 
 from __future__ import annotations
 

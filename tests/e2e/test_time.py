@@ -290,7 +290,7 @@ def late_2026(settings: Settings, registry: SubscriberRegistry, december_2026: F
 def test_an_uncovered_year_is_reported_until_the_office_enters_it(late_2026: Container, settings: Settings) -> None:
     client = TestClient(create_app(container=late_2026, run_embedded_bus=False))
     degraded = client.get("/readyz")
-    # Degraded, not down: a load balancer keeps the server (docs/adr/0012).
+    # Degraded, not down: a load balancer keeps the server (docs/adr/0013).
     assert degraded.status_code == 200
     body = degraded.json()
     assert body["status"] == "degraded"

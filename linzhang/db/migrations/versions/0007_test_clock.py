@@ -1,7 +1,7 @@
 """the test clock and the office's working-calendar entries
 
 Revision ID: 0007_test_clock
-Revises: 0008
+Revises: 0004_assessment_versions
 Create Date: 2026-12-01 19:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0007_test_clock"
-down_revision: str | None = "0008"
+down_revision: str | None = "0004_assessment_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
