@@ -80,6 +80,14 @@ class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
     worker_threads: PositiveInt = 8
     time_limit_ms: PositiveInt = 600_000
+    urgent_subscribers: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.,\- ]*$")] = "tasks.rollup"
+    max_in_flight: PositiveInt = 2000
+    consume_batch_size: PositiveInt = 100
+
+    @property
+    def urgent(self) -> frozenset[str]:
+        """The subscribers whose deliveries a worker takes before any other's it holds."""
+        return frozenset(name.strip() for name in self.urgent_subscribers.split(",") if name.strip())
 
 
 class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):

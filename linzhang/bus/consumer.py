@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -43,6 +44,48 @@ _CLAIM_WITH_EVENT = _CLAIM.where(e.c.position == d.c.event_position).returning(d
 # Elsewhere (SQLite): claim, then read the event.
 _CLAIM_ONLY = _CLAIM.returning(d.c.subscriber, d.c.event_position)
 _EVENT = select(*_EVENT_COLUMNS).where(e.c.position == bindparam("position"))
+
+
+def _more_sent(excluded: bool) -> Any:
+    """Ids of up to ``limit`` more sent deliveries of ``subscriber``, oldest first, none another worker holds.
+
+    Their messages are in the subscriber's queue behind the one in hand; when they come, they find the
+    deliveries done and are skipped.
+    """
+    more = d.alias("more")
+    query = (
+        select(more.c.id)
+        .where(
+            more.c.subscriber == bindparam("subscriber"),
+            more.c.status == DeliveryStatus.SENT.value,
+            more.c.id != bindparam("delivery_id"),
+        )
+        .order_by(more.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    if excluded:
+        query = query.where(more.c.id.not_in(bindparam("excluded", expanding=True)))
+    return query.scalar_subquery()
+
+
+def _claim_more(excluded: bool, with_event: bool) -> Any:
+    claim = (
+        update(d)
+        .where(d.c.id.in_(_more_sent(excluded)))
+        .values(status=DeliveryStatus.DONE.value, done_at=bindparam("now"), last_error=None)
+    )
+    if with_event:
+        return claim.where(e.c.position == d.c.event_position).returning(d.c.id, *_EVENT_COLUMNS)
+    return claim.returning(d.c.id, d.c.event_position)
+
+
+_CLAIM_MORE = {
+    (excluded, with_event): _claim_more(excluded, with_event)
+    for excluded in (False, True)
+    for with_event in (False, True)
+}
+_EVENTS = select(e.c.position, *_EVENT_COLUMNS).where(e.c.position.in_(bindparam("positions", expanding=True)))
 
 
 class Outcome(StrEnum):
@@ -164,3 +207,112 @@ def _record_failure(
         return Outcome.DEAD
     log.warning("delivery.failed", retry_in_seconds=delay, **log_fields)
     return Outcome.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a batch did: the outcome of the delivery in hand, and every other delivery it marked done."""
+
+    outcome: Outcome
+    others_done: tuple[int, ...] = ()
+    # Deliveries of a failed batch that failed alone too (their own messages will count the failure).
+    failed_alone: tuple[int, ...] = ()
+
+
+def consume_batch(
+    session_factory: sessionmaker[Session],
+    registry: SubscriberRegistry,
+    clock: Clock,
+    policy: RetryPolicy,
+    subscriber: str,
+    delivery_id: int,
+    limit: int,
+    connection: Connection | None = None,
+    excluded: Collection[int] = (),
+) -> BatchResult:
+    """Handle ``delivery_id`` together with up to ``limit - 1`` more sent deliveries of ``subscriber``.
+
+    One transaction claims the delivery in hand (waiting for a concurrent repeat, as
+    :func:`consume_delivery`), then the subscriber's oldest other sent deliveries that no other worker
+    holds (``SKIP LOCKED``), applies all their events with the subscriber's batch handler and marks them
+    done. Each delivery is still done exactly once: the claim is the same guarded update. Should the
+    batch fail, nothing of it stays and it is handled again one delivery at a time: the delivery in hand
+    through :func:`consume_delivery` (its failure counted), every other one alone in a transaction of its
+    own, left as it was if it fails (its own message counts the failure). ``excluded``: deliveries not
+    to take into a batch (they failed in one before).
+    """
+    handler = registry.batch_handler_for(subscriber)
+    if handler is None or limit <= 1:
+        return BatchResult(consume_delivery(session_factory, registry, clock, policy, delivery_id, connection))
+    bind: Callable[[], Session] = session_factory if connection is None else partial(session_factory, bind=connection)
+    claimed: list[int] = []
+    try:
+        with bind() as session, session.begin():
+            connection_ = session.connection()
+            now = clock.now()
+            first = _claim(connection_, delivery_id, now)
+            if first is None:
+                return BatchResult(Outcome.SKIPPED)
+            claimed.append(delivery_id)
+            rows = [first[1], *_claim_others(connection_, subscriber, delivery_id, limit - 1, now, excluded)]
+            claimed.extend(row.id for row in rows[1:])
+            events = [decode_event(row.event_type, row.version, row.payload) for row in rows]
+            with structlog.contextvars.bound_contextvars(subscriber=subscriber, batch=len(events)):
+                handler(session, events)
+        if _stdlib_log.isEnabledFor(logging.DEBUG):
+            log.debug("delivery.batch_done", subscriber=subscriber, deliveries=claimed)
+        return BatchResult(Outcome.DONE, tuple(claimed[1:]))
+    except DBAPIError as exc:
+        if connection is not None and exc.connection_invalidated:
+            log.warning("delivery.connection_lost", delivery_id=delivery_id, error=str(exc.orig))
+        else:
+            log.warning("delivery.batch_failed", subscriber=subscriber, deliveries=len(claimed), error=str(exc))
+    except Exception as exc:
+        log.warning("delivery.batch_failed", subscriber=subscriber, deliveries=len(claimed), error=str(exc))
+    # One at a time, each in a transaction of its own, on fresh connections from the pool.
+    outcome = consume_delivery(session_factory, registry, clock, policy, delivery_id)
+    others_done: list[int] = []
+    failed_alone: list[int] = []
+    for other in claimed[1:]:
+        try:
+            if _consume(session_factory, registry, clock, other) is Outcome.DONE:
+                others_done.append(other)
+        except Exception as exc:  # left sent: its own message comes, fails again and counts the failure
+            failed_alone.append(other)
+            log.info("delivery.left_for_its_message", delivery_id=other, error=f"{type(exc).__name__}: {exc}")
+    if outcome in (Outcome.FAILED, Outcome.DEAD):
+        failed_alone.append(delivery_id)
+    return BatchResult(outcome, tuple(others_done), tuple(failed_alone))
+
+
+def _claim_others(
+    connection: Connection, subscriber: str, delivery_id: int, limit: int, now: datetime, excluded: Collection[int]
+) -> Sequence[Any]:
+    """Mark up to ``limit`` more sent deliveries of ``subscriber`` done; their ids and stored events."""
+    if limit <= 0:
+        return []
+    parameters: dict[str, Any] = {"subscriber": subscriber, "delivery_id": delivery_id, "limit": limit, "now": now}
+    if excluded:
+        parameters["excluded"] = list(excluded)
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_CLAIM_MORE[(bool(excluded), True)], parameters).all()
+    claimed = connection.execute(_CLAIM_MORE[(bool(excluded), False)], parameters).all()
+    if not claimed:
+        return []
+    stored = {
+        row.position: row for row in connection.execute(_EVENTS, {"positions": [c.event_position for c in claimed]})
+    }
+    return [_WithId(row.id, stored[row.event_position]) for row in claimed]
+
+
+class _WithId:
+    """A claimed delivery's id beside its stored event's columns (SQLite reads the two apart)."""
+
+    __slots__ = ("event_id", "event_type", "id", "payload", "version")
+
+    def __init__(self, delivery_id: int, event: Any) -> None:
+        self.id = delivery_id
+        self.event_type = event.event_type
+        self.version = event.version
+        self.payload = event.payload
+        self.event_id = event.event_id
