@@ -126,9 +126,20 @@ def record_effect(session: Session, event: Event) -> None:
     session.execute(_RECORD, {"event_id": str(event.event_id), "account_id": event.account_id})
 
 
+def record_effects(session: Session, events: Sequence[Event]) -> None:
+    """The batch form: every event's effect in one statement."""
+    rows = []
+    for event in events:
+        assert isinstance(event, BenchCounted)
+        rows.append({"event_id": str(event.event_id), "account_id": event.account_id})
+    session.execute(_RECORD, rows)
+
+
 def bench_registry() -> SubscriberRegistry:
     registry = SubscriberRegistry()
     registry.subscribe(SUBSCRIBER, BenchCounted, record_effect)
+    if os.environ.get("BENCH_NO_BATCHES") != "1":
+        registry.subscribe_batch(SUBSCRIBER, record_effects)
     return registry
 
 
@@ -408,7 +419,7 @@ class Child:
             raise RuntimeError(f"{self.name} ended (exit {self.process.wait()})")
         return line.strip()
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         if (line := self.read_line(timeout)) != READY:
             raise RuntimeError(f"{self.name}: expected {READY!r}, got {line!r}")
 
