@@ -37,6 +37,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -351,7 +352,9 @@ def run(args: argparse.Namespace) -> list[Row]:
         )
         village = Village(container, ctx, chain, first_chain_id)
         stack.callback(village.close)
-        processes = Processes(environment(container, queue_name, var_dir), var_dir, args.worker_threads)
+        log_dir = Path(tempfile.mkdtemp(prefix="linzhang-backlog-"))
+        print(f"the worker's and the relay's logs: {log_dir}")
+        processes = Processes(environment(container, queue_name, var_dir), log_dir, args.worker_threads)
         stack.callback(processes.stop)
         processes.start_relay()
         processes.start_worker(None)
@@ -411,7 +414,7 @@ def run(args: argparse.Namespace) -> list[Row]:
             + "; caught up after "
             + ", ".join(f"{name} {drain_.caught_up_s.get(name, float('nan')):.1f} s" for name in PROJECTIONS)
         )
-    print(f"deliveries: {total:,}, sent more than once {resent:,}, not done {not_done:,}")
+    print(f"deliveries: {total:,}, sent more than once {resent:,}, not done {not_done:,} (the last report's)")
     idle_p99 = percentile(idle, 0.99)
     under_load = after.latencies + before.latencies
     inbox_s = after.caught_up_s.get("chiefs.inbox", float("inf"))
@@ -447,7 +450,7 @@ def run(args: argparse.Namespace) -> list[Row]:
             "-",
             None,
         ),
-        Row("deliveries sent more than once", resent, "", None, "", "0", resent == 0 and not_done == 0),
+        Row("deliveries sent more than once", resent, "", None, "", "0", resent == 0),
     ]
 
 

@@ -56,16 +56,16 @@ def _more_sent(excluded: bool) -> Any:
     query = (
         select(more.c.id)
         .where(
-            more.c.subscriber == bindparam("subscriber"),
+            more.c.subscriber == bindparam("b_subscriber"),
             more.c.status == DeliveryStatus.SENT.value,
-            more.c.id != bindparam("delivery_id"),
+            more.c.id != bindparam("b_delivery_id"),
         )
         .order_by(more.c.id)
-        .limit(bindparam("limit"))
+        .limit(bindparam("b_limit"))
         .with_for_update(skip_locked=True)
     )
     if excluded:
-        query = query.where(more.c.id.not_in(bindparam("excluded", expanding=True)))
+        query = query.where(more.c.id.not_in(bindparam("b_excluded", expanding=True)))
     return query.scalar_subquery()
 
 
@@ -291,9 +291,9 @@ def _claim_others(
     """Mark up to ``limit`` more sent deliveries of ``subscriber`` done; their ids and stored events."""
     if limit <= 0:
         return []
-    parameters: dict[str, Any] = {"subscriber": subscriber, "delivery_id": delivery_id, "limit": limit, "now": now}
+    parameters: dict[str, Any] = {"b_subscriber": subscriber, "b_delivery_id": delivery_id, "b_limit": limit, "now": now}
     if excluded:
-        parameters["excluded"] = list(excluded)
+        parameters["b_excluded"] = list(excluded)
     if connection.dialect.name == "postgresql":
         return connection.execute(_CLAIM_MORE[(bool(excluded), True)], parameters).all()
     claimed = connection.execute(_CLAIM_MORE[(bool(excluded), False)], parameters).all()

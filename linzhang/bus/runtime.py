@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linzhang.bus.broker import enqueue_all, is_in_process, ping, queue_name_for, waiting_message_ids
 from linzhang.bus.consumer import Outcome, consume_batch, consume_delivery
 from linzhang.bus.ledger import RetryPolicy, message_id
-from linzhang.bus.outbox import PUBLISHED_KEY
+from linzhang.bus.outbox import PUBLISHED_KEY, WAKE_CHANNEL
 from linzhang.bus.registry import SubscriberRegistry
 from linzhang.bus.relay import OutgoingDelivery, relay_pending, requeue_stale
 from linzhang.clock import Clock
@@ -38,6 +38,10 @@ NORMAL_PRIORITY = 10
 # Delivery ids a worker process remembers having done in a batch (their own messages come later and are
 # skipped without a round trip), and ids it keeps out of batches after they failed in one.
 DONE_MEMORY = 200_000
+# How often the relay's listener looks up from waiting for notifications (to see a stop), and how long it
+# waits before listening again after losing its connection.
+LISTEN_TIMEOUT_SECONDS = 1.0
+LISTEN_RETRY_SECONDS = 1.0
 SUSPECT_MEMORY = 1_000
 
 
@@ -366,6 +370,7 @@ class Bus:
         """
         requeue = PeriodicJob("bus.redelivery", self.settings.redelivery_interval_seconds, self.requeue_stale)
         jobs = [requeue, *self.jobs]
+        listener = self._start_listener(stop)
         while not stop.is_set():
             try:
                 sent = self.relay_once()
@@ -381,8 +386,37 @@ class Bus:
                     except Exception:
                         log.exception("job.failed", job=job.name)
             if sent < self.settings.relay_batch_size:
-                self._wake.wait(self.settings.relay_idle_seconds)
+                if self._wake.wait(self.settings.relay_idle_seconds) and not stop.is_set():
+                    time.sleep(self.settings.relay_wake_delay_seconds)
                 self._wake.clear()
+        if listener is not None:
+            listener.join(timeout=5)
+
+    def _start_listener(self, stop: threading.Event) -> threading.Thread | None:
+        """On PostgreSQL, a thread that wakes the relay whenever a publishing transaction commits anywhere."""
+        bind = self.session_factory.kw.get("bind")
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return None
+        conninfo = bind.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        thread = threading.Thread(
+            target=self._listen, args=(conninfo, stop), name="linzhang-relay-listener", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _listen(self, conninfo: str, stop: threading.Event) -> None:
+        import psycopg
+
+        while not stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {WAKE_CHANNEL}")
+                    while not stop.is_set():
+                        for _notification in connection.notifies(timeout=LISTEN_TIMEOUT_SECONDS):
+                            self._wake.set()
+            except Exception as exc:  # the database restarts: poll meanwhile, listen again soon
+                log.warning("relay.listen_failed", error=str(exc))
+                stop.wait(LISTEN_RETRY_SECONDS)
 
     def check_broker(self) -> None:
         ping(self.broker)

@@ -214,7 +214,9 @@ def test_a_subscriber_that_takes_batches_does_several_deliveries_per_transaction
 
     assert effect_counts(container.engine) == {(str(e.event_id), "test.batched"): 1 for e in events}
     assert delivery_statuses(container.engine) == {"done": 60}
-    assert switch.batches <= 30, "most deliveries should have travelled in batches"
+    # Most deliveries travelled in batches (the first of each batch is the message in hand).
+    assert 1 <= switch.batches <= 30
+    assert switch.batched_events >= 45
 
 
 def test_a_failing_delivery_does_not_poison_its_batch(make_container) -> None:  # type: ignore[no-untyped-def]

@@ -54,6 +54,7 @@ class FailingSwitch:
         self.failing = False
         self.calls = 0
         self.batches = 0
+        self.batched_events = 0
 
 
 def recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # type: ignore[no-untyped-def]
@@ -80,6 +81,7 @@ def batch_recording_handler(subscriber: str, switch: FailingSwitch | None = None
         rows = [{"event_id": str(e.event_id), "subscriber": subscriber, "payload": e.key} for e in events]  # type: ignore[attr-defined]
         if switch is not None:
             switch.batches += 1
+            switch.batched_events += len(rows)
             if switch.failing:
                 session.execute(insert(effects), rows)
                 raise RuntimeError(f"{subscriber} is failing on purpose")
