@@ -291,7 +291,12 @@ def _claim_others(
     """Mark up to ``limit`` more sent deliveries of ``subscriber`` done; their ids and stored events."""
     if limit <= 0:
         return []
-    parameters: dict[str, Any] = {"b_subscriber": subscriber, "b_delivery_id": delivery_id, "b_limit": limit, "now": now}
+    parameters: dict[str, Any] = {
+        "b_subscriber": subscriber,
+        "b_delivery_id": delivery_id,
+        "b_limit": limit,
+        "now": now,
+    }
     if excluded:
         parameters["b_excluded"] = list(excluded)
     if connection.dialect.name == "postgresql":

@@ -91,7 +91,9 @@ def items(session: Session, low: int, high: int, offset: int) -> list[tuple[Any,
 
 def test_inbox_batches_leave_what_one_snapshot_at_a_time_leaves(migrated_engine: Engine) -> None:
     @settings(
-        max_examples=40 if ON_POSTGRES else 80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+        max_examples=40 if ON_POSTGRES else 80,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     @given(steps=snapshot_steps(), sizes=st.lists(st.integers(1, 6), min_size=1, max_size=8))
     def check(steps: list[tuple[int, int, int, str]], sizes: Sequence[int]) -> None:
