@@ -1,7 +1,8 @@
 """A sweep's backlog on the real bus: the roll-up stays quick, the projections catch up, nothing is resent.
 
-PostgreSQL and Redis, with ``linzhang worker`` and ``linzhang relay`` as processes of their own, as
-deployed. The dataset (``bench/dataset.py``): the jurisdiction tree, ``--tasks`` open tasks at villages
+PostgreSQL and Redis, with ``linzhang relay`` and two ``linzhang worker`` processes, as a deployment
+would run them: one for the roll-up's queue alone (2 threads), one for every other subscriber's
+(``--worker-threads``). The dataset (``bench/dataset.py``): the jurisdiction tree, ``--tasks`` open tasks at villages
 of which ``--sweep`` are overdue, the chiefs' inboxes derived from them, and one target split from the
 city down to a village (a chain of four parts) whose village chief reports progress.
 
@@ -82,6 +83,7 @@ ROLLUP_GOAL_S = 2.0
 # 100,000 inbox deliveries within 60 s.
 CATCH_UP_GOAL_RATE = 100_000 / 60
 PROJECTIONS = ("chiefs.inbox", "assessments.ledger")
+OTHER_SUBSCRIBERS = ("chiefs.inbox", "assessments.ledger", "jurisdictions.coverage")
 CHAIN_TARGET = 1_000_000  # the chain's target, in units: reports add one unit each
 READY_SECONDS = 120.0
 
@@ -148,6 +150,7 @@ class Processes:
         self.log_dir = log_dir
         self.threads = threads
         self.worker: subprocess.Popen[str] | None = None
+        self.rollup_worker: subprocess.Popen[str] | None = None
         self.relay: subprocess.Popen[str] | None = None
 
     def _start(self, name: str, args: list[str], extra: dict[str, str]) -> subprocess.Popen[str]:
@@ -164,9 +167,17 @@ class Processes:
     def start_relay(self) -> None:
         self.relay = self._start("relay", ["relay"], {})
 
+    def start_rollup_worker(self) -> None:
+        """A small worker of the roll-up's queue alone, as docs/operations.md suggests."""
+        self.rollup_worker = self._start(
+            "rollup-worker", ["worker", "--threads", "2", "--subscriber", "tasks.rollup"], {}
+        )
+
     def start_worker(self, batch_size: int | None) -> None:
+        """The worker of every other subscriber's queue."""
         extra = {} if batch_size is None else {"LINZHANG_BUS_CONSUME_BATCH_SIZE": str(batch_size)}
-        self.worker = self._start("worker", ["worker", "--threads", str(self.threads)], extra)
+        subscribers = [arg for name in OTHER_SUBSCRIBERS for arg in ("--subscriber", name)]
+        self.worker = self._start("worker", ["worker", "--threads", str(self.threads), *subscribers], extra)
 
     def stop_worker(self) -> None:
         if self.worker is not None:
@@ -175,6 +186,9 @@ class Processes:
 
     def stop(self) -> None:
         self.stop_worker()
+        if self.rollup_worker is not None:
+            _stop(self.rollup_worker)
+            self.rollup_worker = None
         if self.relay is not None:
             _stop(self.relay)
             self.relay = None
@@ -357,6 +371,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         processes = Processes(environment(container, queue_name, var_dir), log_dir, args.worker_threads)
         stack.callback(processes.stop)
         processes.start_relay()
+        processes.start_rollup_worker()
         processes.start_worker(None)
         print(f"worker and relay consuming after {wait_until_consuming(village):.1f} s")
 
@@ -389,6 +404,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         )
         processes.stop_worker()
         processes.start_worker(None)
+        # No report waits on the projections' worker: the roll-up has its own, so reports go on.
         drain(container, village, before, ids, swept_at, None, args.report_every, args.timeout)
 
         after = Drain("batches (as configured)")
