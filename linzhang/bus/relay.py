@@ -54,13 +54,15 @@ def relay_pending(
     batch_size: int,
     subscribers: Sequence[str] = (),
     max_in_flight: int | None = None,
+    others: bool = True,
 ) -> int:
     """Claim pending deliveries, send them, mark them sent; return how many.
 
     Each of ``subscribers`` gets up to ``batch_size`` of its own oldest, and no more than keeps its sent
     but not done deliveries at ``max_in_flight``: a subscriber's backlog neither delays another's
     deliveries here nor fills its queue beyond what its workers take within the redelivery timeout.
-    Deliveries of any other subscriber (one renamed or no longer registered here) follow, oldest first.
+    With ``others``, deliveries of any other subscriber (one renamed or no longer registered here) follow,
+    oldest first (a scan of every pending delivery's index entry: the bus asks for it now and then).
 
     Sending happens before the commit: a crash in between sends them again later (harmless, the
     consumer skips repeats) rather than marking unsent work as sent. On PostgreSQL the claim uses
@@ -83,10 +85,11 @@ def relay_pending(
             )
             if quota > 0:
                 rows += session.execute(_pending(now, quota).where(d.c.subscriber == subscriber)).all()
-        others = _pending(now, batch_size)
-        if subscribers:
-            others = others.where(d.c.subscriber.not_in(list(subscribers)))
-        rows += session.execute(others).all()
+        if others or not subscribers:
+            rest = _pending(now, batch_size)
+            if subscribers:
+                rest = rest.where(d.c.subscriber.not_in(list(subscribers)))
+            rows += session.execute(rest).all()
         if not rows:
             return 0
         outgoing = [OutgoingDelivery(row.id, row.event_id, row.subscriber) for row in rows]

@@ -177,6 +177,7 @@ class Bus:
         self._actors_lock = threading.Lock()
         # Workers that consume every subscriber's queue, including queues declared after they started.
         self._all_queue_workers: list[dramatiq.Worker] = []
+        self._next_others_scan = 0.0
         self.legacy_actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
             self._on_message,
             broker=broker,
@@ -313,7 +314,14 @@ class Bus:
         enqueue_all(self.broker, messages)
 
     def relay_once(self) -> int:
-        """Send one batch of pending deliveries per subscriber; returns how many were sent."""
+        """Send one batch of pending deliveries per subscriber; returns how many were sent.
+
+        Deliveries of subscribers this process does not know are looked for once per redelivery interval.
+        """
+        now = time.monotonic()
+        others = now >= self._next_others_scan
+        if others:
+            self._next_others_scan = now + self.settings.redelivery_interval_seconds
         return relay_pending(
             self.session_factory,
             self.send,
@@ -321,6 +329,7 @@ class Bus:
             self.settings.relay_batch_size,
             subscribers=self.registry.subscribers(),
             max_in_flight=self.settings.max_in_flight,
+            others=others,
         )
 
     def waiting(self, subscriber: str) -> set[str] | None:
