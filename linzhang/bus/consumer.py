@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,33 +46,37 @@ _CLAIM_ONLY = _CLAIM.returning(d.c.subscriber, d.c.event_position)
 _EVENT = select(*_EVENT_COLUMNS).where(e.c.position == bindparam("position"))
 
 
-def _more_sent(excluded: bool) -> Any:
-    """Ids of up to ``limit`` more sent deliveries of ``subscriber``, oldest first, none another worker holds.
+def _batch_ids(excluded: bool) -> Any:
+    """The delivery in hand (if deliverable) and up to ``limit`` - 1 more sent deliveries of its subscriber,
+    oldest first - none that another worker holds (``SKIP LOCKED``).
 
-    Their messages are in the subscriber's queue behind the one in hand; when they come, they find the
-    deliveries done and are skipped.
+    The one in hand is not waited for either: locked, it is in another worker's batch (or a repeat's
+    hands), which marks it done or, failing, handles it alone. The others' messages are in the queue
+    behind the one in hand; when they come, they find their deliveries done and are skipped.
     """
     more = d.alias("more")
+    in_hand = more.c.id == bindparam("b_delivery_id")
     query = (
         select(more.c.id)
         .where(
-            more.c.subscriber == bindparam("b_subscriber"),
-            more.c.status == DeliveryStatus.SENT.value,
-            more.c.id != bindparam("b_delivery_id"),
+            or_(
+                and_(in_hand, more.c.status.in_(_DELIVERABLE)),
+                and_(more.c.subscriber == bindparam("b_subscriber"), more.c.status == DeliveryStatus.SENT.value),
+            )
         )
-        .order_by(more.c.id)
+        .order_by(in_hand.desc(), more.c.id)
         .limit(bindparam("b_limit"))
         .with_for_update(skip_locked=True)
     )
     if excluded:
-        query = query.where(more.c.id.not_in(bindparam("b_excluded", expanding=True)))
+        query = query.where(or_(in_hand, more.c.id.not_in(bindparam("b_excluded", expanding=True))))
     return query.scalar_subquery()
 
 
-def _claim_more(excluded: bool, with_event: bool) -> Any:
+def _claim_batch(excluded: bool, with_event: bool) -> Any:
     claim = (
         update(d)
-        .where(d.c.id.in_(_more_sent(excluded)))
+        .where(d.c.id.in_(_batch_ids(excluded)))
         .values(status=DeliveryStatus.DONE.value, done_at=bindparam("now"), last_error=None)
     )
     if with_event:
@@ -80,8 +84,8 @@ def _claim_more(excluded: bool, with_event: bool) -> Any:
     return claim.returning(d.c.id, d.c.event_position)
 
 
-_CLAIM_MORE = {
-    (excluded, with_event): _claim_more(excluded, with_event)
+_CLAIM_BATCH = {
+    (excluded, with_event): _claim_batch(excluded, with_event)
     for excluded in (False, True)
     for with_event in (False, True)
 }
@@ -232,14 +236,14 @@ def consume_batch(
 ) -> BatchResult:
     """Handle ``delivery_id`` together with up to ``limit - 1`` more sent deliveries of ``subscriber``.
 
-    One transaction claims the delivery in hand (waiting for a concurrent repeat, as
-    :func:`consume_delivery`), then the subscriber's oldest other sent deliveries that no other worker
-    holds (``SKIP LOCKED``), applies all their events with the subscriber's batch handler and marks them
-    done. Each delivery is still done exactly once: the claim is the same guarded update. Should the
-    batch fail, nothing of it stays and it is handled again one delivery at a time: the delivery in hand
-    through :func:`consume_delivery` (its failure counted), every other one alone in a transaction of its
-    own, left as it was if it fails (its own message counts the failure). ``excluded``: deliveries not
-    to take into a batch (they failed in one before).
+    One statement claims the delivery in hand and the subscriber's oldest other sent deliveries, none that
+    another worker holds (``SKIP LOCKED``: the one in hand too - held, it is in another batch, or a
+    repeat's hands, which finish it), then the subscriber's batch handler applies all their events and
+    the transaction commits. Each delivery is still done exactly once: the claim is a guarded update of
+    deliverable rows. Should the batch fail, nothing of it stays and it is handled again one delivery at
+    a time: the delivery in hand through :func:`consume_delivery` (its failure counted), every other one
+    alone in a transaction of its own, left as it was if it fails (its own message counts the failure).
+    ``excluded``: deliveries not to take into a batch besides the one in hand (they failed in one before).
     """
     handler = registry.batch_handler_for(subscriber)
     if handler is None or limit <= 1:
@@ -248,20 +252,17 @@ def consume_batch(
     claimed: list[int] = []
     try:
         with bind() as session, session.begin():
-            connection_ = session.connection()
-            now = clock.now()
-            first = _claim(connection_, delivery_id, now)
-            if first is None:
+            rows = _claim_many(session.connection(), subscriber, delivery_id, limit, clock.now(), excluded)
+            if not rows:
                 return BatchResult(Outcome.SKIPPED)
-            claimed.append(delivery_id)
-            rows = [first[1], *_claim_others(connection_, subscriber, delivery_id, limit - 1, now, excluded)]
-            claimed.extend(row.id for row in rows[1:])
+            claimed = [row.id for row in rows]
             events = [decode_event(row.event_type, row.version, row.payload) for row in rows]
             with structlog.contextvars.bound_contextvars(subscriber=subscriber, batch=len(events)):
                 handler(session, events)
         if _stdlib_log.isEnabledFor(logging.DEBUG):
             log.debug("delivery.batch_done", subscriber=subscriber, deliveries=claimed)
-        return BatchResult(Outcome.DONE, tuple(claimed[1:]))
+        in_hand = delivery_id in claimed
+        return BatchResult(Outcome.DONE if in_hand else Outcome.SKIPPED, tuple(i for i in claimed if i != delivery_id))
     except DBAPIError as exc:
         if connection is not None and exc.connection_invalidated:
             log.warning("delivery.connection_lost", delivery_id=delivery_id, error=str(exc.orig))
@@ -269,11 +270,16 @@ def consume_batch(
             log.warning("delivery.batch_failed", subscriber=subscriber, deliveries=len(claimed), error=str(exc))
     except Exception as exc:
         log.warning("delivery.batch_failed", subscriber=subscriber, deliveries=len(claimed), error=str(exc))
-    # One at a time, each in a transaction of its own, on fresh connections from the pool.
-    outcome = consume_delivery(session_factory, registry, clock, policy, delivery_id)
+    # One at a time, each in a transaction of its own, on fresh connections from the pool. The one in hand
+    # counts its failure; a delivery another worker holds is that worker's.
+    outcome = (
+        consume_delivery(session_factory, registry, clock, policy, delivery_id)
+        if delivery_id in claimed or not claimed
+        else Outcome.SKIPPED
+    )
     others_done: list[int] = []
     failed_alone: list[int] = []
-    for other in claimed[1:]:
+    for other in (i for i in claimed if i != delivery_id):
         try:
             if _consume(session_factory, registry, clock, other) is Outcome.DONE:
                 others_done.append(other)
@@ -285,12 +291,11 @@ def consume_batch(
     return BatchResult(outcome, tuple(others_done), tuple(failed_alone))
 
 
-def _claim_others(
+def _claim_many(
     connection: Connection, subscriber: str, delivery_id: int, limit: int, now: datetime, excluded: Collection[int]
 ) -> Sequence[Any]:
-    """Mark up to ``limit`` more sent deliveries of ``subscriber`` done; their ids and stored events."""
-    if limit <= 0:
-        return []
+    """Mark the batch's deliveries done (the one in hand first, if it is deliverable and free); their ids
+    and stored events."""
     parameters: dict[str, Any] = {
         "b_subscriber": subscriber,
         "b_delivery_id": delivery_id,
@@ -300,8 +305,8 @@ def _claim_others(
     if excluded:
         parameters["b_excluded"] = list(excluded)
     if connection.dialect.name == "postgresql":
-        return connection.execute(_CLAIM_MORE[(bool(excluded), True)], parameters).all()
-    claimed = connection.execute(_CLAIM_MORE[(bool(excluded), False)], parameters).all()
+        return connection.execute(_CLAIM_BATCH[(bool(excluded), True)], parameters).all()
+    claimed = connection.execute(_CLAIM_BATCH[(bool(excluded), False)], parameters).all()
     if not claimed:
         return []
     stored = {

@@ -56,7 +56,7 @@ def sync_inboxes(session: Session, tasks: Sequence[TaskSnapshot], now: dt.dateti
     # Every task's marker row first, locked in task order: two batches never wait for each other in a cycle.
     dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
-        dialect_insert(r).values([{"task_id": task_id, "revision": 0} for task_id in task_ids]).on_conflict_do_nothing()
+        dialect_insert(r).on_conflict_do_nothing(), [{"task_id": task_id, "revision": 0} for task_id in task_ids]
     )
     known = {
         row.task_id: row.revision
