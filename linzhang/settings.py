@@ -72,7 +72,7 @@ class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
 class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     queue_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+$")] = "linzhang"
     relay_idle_seconds: PositiveFloat = 0.2
-    relay_wake_delay_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.02
+    relay_wake_delay_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.05
     relay_batch_size: PositiveInt = 500
     redelivery_timeout_seconds: PositiveFloat = 60.0
     redelivery_interval_seconds: PositiveFloat = 5.0

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, String, bindparam, column, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus.ledger import DeliveryStatus, message_id
@@ -47,6 +48,32 @@ def _pending(now: Any, limit: int) -> Any:
     )
 
 
+def _pending_by_subscriber() -> Any:
+    """``SELECT .. FROM unnest(names, quotas) q CROSS JOIN LATERAL (each one's oldest pending, SKIP LOCKED)``."""
+    shares = (
+        func.unnest(bindparam("b_names", type_=ARRAY(String)), bindparam("b_quotas", type_=ARRAY(Integer)))
+        .table_valued(column("name", String), column("quota", Integer))
+        .render_derived(name="shares")
+    )
+    now = bindparam("b_now", type_=d.c.available_at.type)
+    oldest = (
+        select(d.c.id, d.c.event_id, d.c.subscriber)
+        .where(
+            d.c.status == DeliveryStatus.PENDING.value,
+            or_(d.c.available_at.is_(None), d.c.available_at <= now),
+            d.c.subscriber == shares.c.name,
+        )
+        .order_by(d.c.id)
+        .limit(shares.c.quota)
+        .with_for_update(skip_locked=True)
+        .lateral("oldest")
+    )
+    return select(oldest.c.id, oldest.c.event_id, oldest.c.subscriber).select_from(shares).join(oldest, true())
+
+
+_PENDING_BY_SUBSCRIBER = _pending_by_subscriber()
+
+
 def relay_pending(
     session_factory: sessionmaker[Session],
     send: Send,
@@ -79,11 +106,20 @@ def relay_pending(
             ).all()
             in_flight = {str(row[0]): int(row[1]) for row in counted}
         rows: list[Any] = []
-        for subscriber in subscribers:
-            quota = (
-                batch_size if max_in_flight is None else min(batch_size, max_in_flight - in_flight.get(subscriber, 0))
-            )
-            if quota > 0:
+        quotas = {
+            subscriber: batch_size
+            if max_in_flight is None
+            else min(batch_size, max_in_flight - in_flight.get(subscriber, 0))
+            for subscriber in subscribers
+        }
+        quotas = {subscriber: quota for subscriber, quota in quotas.items() if quota > 0}
+        if quotas and session.get_bind().dialect.name == "postgresql":
+            # Every subscriber's share in one statement (a LATERAL subquery each).
+            rows += session.execute(
+                _PENDING_BY_SUBSCRIBER, {"b_names": list(quotas), "b_quotas": list(quotas.values()), "b_now": now}
+            ).all()
+        else:
+            for subscriber, quota in quotas.items():
                 rows += session.execute(_pending(now, quota).where(d.c.subscriber == subscriber)).all()
         if others or not subscribers:
             rest = _pending(now, batch_size)
