@@ -250,8 +250,9 @@ def test_a_worker_killed_mid_handling_loses_nothing_and_applies_nothing_twice(co
     assert all(len(after.started[delivery]) >= 2 for delivery in killed_mid_way)
     sends = sends_by_delivery(container.engine)
     assert all(sends[delivery] >= 2 for delivery in killed_mid_way)
-    # What waited in the queue was sent once: the redelivery timeout did not send it again.
-    assert all(sends[delivery] == 1 for delivery in waiting)
+    # (What waited in the queue was not resent by that scan; later, a message the second worker holds
+    # in its prefetch longer than this test's 2 s timeout may be - a live worker's hands look like a dead
+    # one's - so its sends are not asserted here.)
 
 
 def test_a_worker_whose_database_connections_were_cut_carries_on_without_counting_failures(
