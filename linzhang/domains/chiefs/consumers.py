@@ -19,10 +19,11 @@ from linzhang.contracts import (
     TaskSentBack,
     TaskSplit,
     TaskSubmitted,
+    TaskSummonsPlanned,
     TaskSummonsRecorded,
     TaskSupervised,
 )
-from linzhang.domains.chiefs.inbox import sync_inbox
+from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
 from linzhang.domains.chiefs.inbox_batch import sync_inboxes
 
 TASK_EVENTS = (
@@ -37,6 +38,7 @@ TASK_EVENTS = (
     TaskCommented,
     TaskSupervised,
     TaskSummonsRecorded,
+    TaskSummonsPlanned,
 )
 
 
@@ -52,15 +54,33 @@ TaskEvent = (
     | TaskCommented
     | TaskSupervised
     | TaskSummonsRecorded
+    | TaskSummonsPlanned
 )
 
 
 def register(registry: SubscriberRegistry, clock: Clock) -> None:
     def on_task_changed(session: Session, event: TaskEvent) -> None:
-        sync_inbox(session, event.task, clock.now())
+        now = clock.now()
+        sync_inbox(session, event.task, now)
+        if isinstance(event, TaskSummonsPlanned | TaskSummonsRecorded):
+            sync_summons(session, event, now)
 
     def on_tasks_changed(session: Session, events: Sequence[Event]) -> None:
-        sync_inboxes(session, [event.task for event in events], clock.now())  # type: ignore[attr-defined]
+        """A batch (after a sweep, thousands): a task's one plain snapshot set-based, anything else as above."""
+        per_task: dict[int, list[TaskEvent]] = {}
+        for event in events:
+            per_task.setdefault(event.task.task_id, []).append(event)  # type: ignore[attr-defined,arg-type]
+        plain = [
+            found[0].task
+            for found in per_task.values()
+            if len(found) == 1 and not isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded)
+        ]
+        for task_id in sorted(per_task):
+            found = per_task[task_id]
+            if len(found) > 1 or isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded):
+                for event in found:
+                    on_task_changed(session, event)
+        sync_inboxes(session, plain, clock.now())
 
     for event_class in TASK_EVENTS:
         # Every event in TASK_EVENTS carries the task's snapshot; the union spells that out for readers.

@@ -17,9 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from linzhang.contracts import TaskSnapshot
-from linzhang.domains.chiefs.inbox import sync_inbox
+from linzhang.domains.chiefs.inbox import REVIEW_REASONS, SUMMONS, sync_inbox
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
+from linzhang.paths import path_codes, path_of_codes
 
 _SET_REVISION = update(r).where(r.c.task_id == bindparam("b_task_id")).values(revision=bindparam("b_revision"))
 _ITEM_COLUMNS = (
@@ -37,6 +38,17 @@ _ITEM_COLUMNS = (
 )
 _UPDATE_ITEM = (
     update(i).where(i.c.id == bindparam("b_id")).values({name: bindparam(f"b_{name}") for name in _ITEM_COLUMNS})
+)
+# A summons' item follows the task's title and status (whether it is open is the summons' own affair).
+_FOLLOW_SUMMONS = (
+    update(i)
+    .where(i.c.task_id == bindparam("b_task_id"), i.c.reason == SUMMONS)
+    .values(
+        title=bindparam("b_title"),
+        category=bindparam("b_category"),
+        status=bindparam("b_status"),
+        holder_code=bindparam("b_holder_code"),
+    )
 )
 _CLOSE_ITEM = (
     update(i)
@@ -82,7 +94,9 @@ def _sync_fresh(session: Session, fresh: list[TaskSnapshot], now: dt.datetime) -
     session.execute(_SET_REVISION, [{"b_task_id": task.task_id, "b_revision": task.revision} for task in fresh])
     existing: dict[int, dict[tuple[str, str], int]] = {}
     for row in session.execute(
-        select(i.c.id, i.c.task_id, i.c.box, i.c.jurisdiction_code).where(i.c.task_id.in_([t.task_id for t in fresh]))
+        select(i.c.id, i.c.task_id, i.c.box, i.c.jurisdiction_code).where(
+            i.c.task_id.in_([t.task_id for t in fresh]), i.c.reason != SUMMONS
+        )
     ):
         existing.setdefault(row.task_id, {})[(row.box, row.jurisdiction_code)] = row.id
     updates: list[dict[str, Any]] = []
@@ -128,6 +142,19 @@ def _sync_fresh(session: Session, fresh: list[TaskSnapshot], now: dt.datetime) -
         session.execute(insert(i), inserts)
     if closes:
         session.execute(_CLOSE_ITEM, closes)
+    session.execute(
+        _FOLLOW_SUMMONS,
+        [
+            {
+                "b_task_id": task.task_id,
+                "b_title": task.title,
+                "b_category": task.category,
+                "b_status": task.status,
+                "b_holder_code": task.holder_code,
+            }
+            for task in fresh
+        ],
+    )
 
 
 def _wanted(task: TaskSnapshot) -> dict[tuple[str, str], tuple[str, str, dt.date]]:
@@ -136,4 +163,12 @@ def _wanted(task: TaskSnapshot) -> dict[tuple[str, str], tuple[str, str, dt.date
     if task.holder_code != task.jurisdiction_code:
         assert task.escalation_due_date is not None
         wanted[("supervising", task.holder_code)] = ("escalated", task.holder_path, task.escalation_due_date)
+    owner_codes = path_codes(task.path)
+    if task.status == "submitted" and len(owner_codes) > 1:
+        reviewer_path = path_of_codes(owner_codes[:-1])
+        wanted[("review", owner_codes[-2])] = (
+            REVIEW_REASONS.get(task.kind, "verification"),
+            reviewer_path,
+            task.due_date,
+        )
     return wanted
