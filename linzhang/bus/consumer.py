@@ -47,12 +47,11 @@ _EVENT = select(*_EVENT_COLUMNS).where(e.c.position == bindparam("position"))
 
 
 def _batch_ids(excluded: bool) -> Any:
-    """The delivery in hand (if deliverable) and up to ``limit`` - 1 more sent deliveries of its subscriber,
-    oldest first - none that another worker holds (``SKIP LOCKED``).
+    """Up to ``limit`` sent deliveries of the subscriber besides the one in hand (already claimed by the
+    caller, so no longer deliverable), oldest first, none that another worker holds (``SKIP LOCKED``).
 
-    The one in hand is not waited for either: locked, it is in another worker's batch (or a repeat's
-    hands), which marks it done or, failing, handles it alone. The others' messages are in the queue
-    behind the one in hand; when they come, they find their deliveries done and are skipped.
+    Their messages are in the queue behind the one in hand; when they come, they find their deliveries
+    done and are skipped.
     """
     more = d.alias("more")
     in_hand = more.c.id == bindparam("b_delivery_id")
@@ -236,10 +235,10 @@ def consume_batch(
 ) -> BatchResult:
     """Handle ``delivery_id`` together with up to ``limit - 1`` more sent deliveries of ``subscriber``.
 
-    One statement claims the delivery in hand and the subscriber's oldest other sent deliveries, none that
-    another worker holds (``SKIP LOCKED``: the one in hand too - held, it is in another batch, or a
-    repeat's hands, which finish it), then the subscriber's batch handler applies all their events and
-    the transaction commits. Each delivery is still done exactly once: the claim is a guarded update of
+    The delivery in hand is claimed as :func:`consume_delivery` claims it (waiting for a transaction that
+    holds it), then one statement claims the subscriber's oldest other sent deliveries that no other
+    worker holds (``SKIP LOCKED``); the subscriber's batch handler applies all their events and the
+    transaction commits. Each delivery is still done exactly once: the claim is a guarded update of
     deliverable rows. Should the batch fail, nothing of it stays and it is handled again one delivery at
     a time: the delivery in hand through :func:`consume_delivery` (its failure counted), every other one
     alone in a transaction of its own, left as it was if it fails (its own message counts the failure).
@@ -252,10 +251,16 @@ def consume_batch(
     claimed: list[int] = []
     try:
         with bind() as session, session.begin():
-            rows = _claim_many(session.connection(), subscriber, delivery_id, limit, clock.now(), excluded)
-            if not rows:
+            connection_ = session.connection()
+            now = clock.now()
+            # The one in hand first, waiting for whoever holds it (the relay that sent it may not have
+            # committed yet; a concurrent repeat finishes it): a repeat is skipped, as one at a time.
+            first = _claim(connection_, delivery_id, now)
+            if first is None:
                 return BatchResult(Outcome.SKIPPED)
-            claimed = [row.id for row in rows]
+            others = _claim_many(connection_, subscriber, delivery_id, limit - 1, now, excluded)
+            claimed = [delivery_id, *(row.id for row in others)]
+            rows = [first[1], *others]
             events = [decode_event(row.event_type, row.version, row.payload) for row in rows]
             with structlog.contextvars.bound_contextvars(subscriber=subscriber, batch=len(events)):
                 handler(session, events)
@@ -294,8 +299,7 @@ def consume_batch(
 def _claim_many(
     connection: Connection, subscriber: str, delivery_id: int, limit: int, now: datetime, excluded: Collection[int]
 ) -> Sequence[Any]:
-    """Mark the batch's deliveries done (the one in hand first, if it is deliverable and free); their ids
-    and stored events."""
+    """Mark the batch's other deliveries done; their ids and stored events."""
     parameters: dict[str, Any] = {
         "b_subscriber": subscriber,
         "b_delivery_id": delivery_id,

@@ -152,5 +152,3 @@ def register(registry: SubscriberRegistry) -> None:
     registry.subscribe(name, TaskSentBack, on_sent_back)
     registry.subscribe(name, TaskSubmitted, on_state)
     registry.subscribe(name, TaskSupervised, on_state)
-    # Several deliveries per transaction, task by task (every event here carries its task's snapshot).
-    registry.subscribe_batch_of_handlers(name, order=lambda event: event.task.task_id)  # type: ignore[attr-defined]
