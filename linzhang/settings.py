@@ -99,9 +99,26 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    mode: Literal["system", "test"] = "system"
+    skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
+    test_clock_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    test_clock_max_days_ahead: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 3650
+
+
+class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    refresh_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+
+
+class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    session_ttl_seconds: PositiveInt = 28800
+    cookie_secure: bool = False
+    board_refresh_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json: bool = True
+    json: bool | Literal["auto"] = "auto"
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True):
@@ -113,6 +130,9 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    clock: ClockSettings = ClockSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""
 

@@ -5,7 +5,7 @@ snapshot in turn would (a property test holds the two together): every snapshot 
 ``sync_inbox``, task by task in task order (so two batches lock the tasks' marker rows in one order),
 each task's snapshots in the batch's order. What a batch saves is the transaction, the claim and the
 commit of each delivery. A set-based version written before the review box and the summonses were added
-to ``sync_inbox`` was withdrawn at that merge; see docs/adr/0010.
+to ``sync_inbox`` was withdrawn at that merge; see docs/adr/0014.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ limit of deliveries in flight), and a worker claims a batch of its subscriber's 
 read the partial indexes on (subscriber, id).
 
 Revision ID: 0006_bus_queues
-Revises: 0003_task_rules
+Revises: 0007_test_clock
 Create Date: 2026-12-01 19:15:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_bus_queues"
-down_revision: str | None = "0003_task_rules"
+down_revision: str | None = "0007_test_clock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
