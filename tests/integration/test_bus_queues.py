@@ -154,9 +154,10 @@ def test_a_sweeps_backlog_does_not_hold_up_an_urgent_subscriber(make_container) 
             time.sleep(0.005)
         after = statuses_of(container, "test.backlog").get("done", 0)
 
-    # Not behind the hundreds of backlog messages sent before it: only those already in the workers' hands.
-    assert after - before < 100, (before, after)
-    assert after < 500, (before, after)
+    # Not behind the hundreds of backlog messages sent before it (one shared queue: ~600 would go first),
+    # only behind some of those already in the workers' hands, however slow the machine.
+    assert after - before < 300, (before, after)
+    assert after < 600, (before, after)
 
 
 def test_redelivery_leaves_a_message_still_waiting_in_its_queue_alone(make_container) -> None:  # type: ignore[no-untyped-def]
