@@ -120,14 +120,25 @@ def _require_redis(settings: Settings, command: str) -> None:
 
 @cli.command()
 @click.option("--threads", default=None, type=int, help="Worker threads (default: [bus] worker_threads).")
+@click.option(
+    "--subscriber",
+    "subscribers",
+    multiple=True,
+    help="Consume only this subscriber's queue (repeatable; default: every subscriber's queue).",
+)
 @pass_context
-def worker(ctx: _Context, threads: int | None) -> None:
+def worker(ctx: _Context, threads: int | None, subscribers: tuple[str, ...]) -> None:
     """Dramatiq workers on the Redis broker; run as many as needed."""
     _require_redis(ctx.settings, "worker")
     stop = _wait_for_signal()
     with _container(ctx) as container:
-        running = container.bus.start_worker(threads)
-        click.echo(f"worker running with {running.worker_threads} threads", err=True)
+        known = container.registry.subscribers()
+        unknown = [name for name in subscribers if name not in known]
+        if unknown:
+            raise click.UsageError(f"没有这个订阅者：{'、'.join(unknown)}（可选：{'、'.join(known)}）")
+        running = container.bus.start_worker(threads, subscribers=list(subscribers) or None)
+        queues = ", ".join(sorted(running.consumer_whitelist or ()))
+        click.echo(f"worker running with {running.worker_threads} threads on {queues}", err=True)
         stop.wait()
         running.stop()
 

@@ -72,6 +72,7 @@ class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
 class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     queue_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+$")] = "linzhang"
     relay_idle_seconds: PositiveFloat = 0.2
+    relay_wake_delay_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.05
     relay_batch_size: PositiveInt = 500
     redelivery_timeout_seconds: PositiveFloat = 60.0
     redelivery_interval_seconds: PositiveFloat = 5.0
@@ -80,6 +81,14 @@ class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
     worker_threads: PositiveInt = 8
     time_limit_ms: PositiveInt = 600_000
+    urgent_subscribers: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.,\- ]*$")] = "tasks.rollup"
+    max_in_flight: PositiveInt = 2000
+    consume_batch_size: PositiveInt = 100
+
+    @property
+    def urgent(self) -> frozenset[str]:
+        """The subscribers whose deliveries a worker takes before any other's it holds."""
+        return frozenset(name.strip() for name in self.urgent_subscribers.split(",") if name.strip())
 
 
 class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):
