@@ -1,31 +1,51 @@
 # linzhang: `make run` serves the embedded system, `make test` runs every check and the whole suite.
-# Both create and fill .venv themselves on a fresh machine.
+# Both create and fill .venv themselves on a fresh machine, installing exactly what uv.lock pins.
+#
+# Adding or changing a dependency: edit pyproject.toml, run `make lock`, commit both files.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall whenever pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The one tool that reads the lock; bootstrapped into .venv from the package index when missing.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+# Reinstall whenever the lock or pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null | sha1sum | cut -c1-12)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/15
+# uv manages .venv (the project environment) and never downloads a Python of its own.
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the dependencies in pyproject.toml run 'make lock' and commit uv.lock with it (README, Dependencies).
 
-.PHONY: run test lint test-sqlite test-postgresql services bench clean
+.PHONY: run test lint lock lock-check test-sqlite test-postgresql services bench clean
 
-$(STAMP): pyproject.toml
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
+	$(UV) sync --frozen --extra dev --quiet
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Resolve pyproject.toml's dependencies again and write uv.lock (with hashes); commit the result.
+lock: | $(UV)
+	$(UV) lock
+
+# Fails, with the hint above, when pyproject.toml and uv.lock disagree.
+lock-check: | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
 
 run: $(STAMP)
 	$(BIN)/linzhang db upgrade
 	$(BIN)/linzhang demo
 	$(BIN)/linzhang serve
 
-test: lint test-sqlite test-postgresql
+test: lock-check lint test-sqlite test-postgresql
 
-lint: $(STAMP)
+lint: lock-check $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
