@@ -699,7 +699,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
         report = jurisdictions.import_divisions(session, container.clock, rows)
     print(f"import_divisions + commit:     {time.perf_counter() - started:8.2f} s  ({report.created:,} units)")
 
-    rubric, digest = rubric_at(container.settings.config_path / "assessment.toml")
+    rubric, digest = rubric_at(container.settings.config_file("assessment.toml"))
     ctx = AssessmentContext(container.clock, rubric, digest)
     plan = Plan(dataset, args.seed)
     tasks = round(args.events * TASK_SHARE)

@@ -51,10 +51,10 @@ def bootstrap(
     import_table_modules()
     clock = clock or SystemClock()
     registry = registry or SubscriberRegistry()
-    calendar = load_calendar(settings.config_path / "calendar.toml")
+    calendar = load_calendar(settings.config_file("calendar.toml"))
     # Read (and so validate) the domains' own configuration at start-up.
     tasks_context = TasksContext(clock, calendar, jurisdictions_public.lookup, policy_at(settings.config_path))
-    rubric_at(settings.config_path / "assessment.toml")
+    rubric_at(settings.config_file("assessment.toml"))
     _subscribe_domains(registry, tasks_context)
     engine = create_db_engine(settings)
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})

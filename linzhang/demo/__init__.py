@@ -176,7 +176,7 @@ def _shares(total: Decimal, count: int, rng: random.Random) -> list[Decimal]:
 def _load_season(container: Container, rng: random.Random, villages: list[Division]) -> int:
     """The 2021 plan, its big targets split down the levels, and a season of reports and issues."""
     context = TasksContext.of(container)
-    plan = read_plan(container.settings.config_path / "plans" / "chongqing-2021.toml")
+    plan = read_plan(container.settings.config_file("plans/chongqing-2021.toml"))
     with container.transaction() as session:
         imported = import_plan(session, context, plan)
     created = imported.created

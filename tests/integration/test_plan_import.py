@@ -17,10 +17,10 @@ from linzhang.clock import FixedClock
 from linzhang.domains.tasks.plans import PlanError, import_plan, read_plan
 from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import Task
-from linzhang.settings import Settings
+from linzhang.settings import DEFAULTS_DIR, Settings
 from tests.support.world import seed_tree
 
-PLAN = Path(__file__).resolve().parents[2] / "config" / "plans" / "chongqing-2021.toml"
+PLAN = DEFAULTS_DIR / "plans" / "chongqing-2021.toml"
 REQUIRED_TARGETS = {
     "营造林": (Decimal(5_000_000), "亩"),
     "义务植树": (Decimal(40_000_000), "株"),

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linzhang.settings import DEFAULTS_DIR
 from linzhang.workdays import CalendarError, WorkCalendar, load_calendar
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 
 
 def test_official_holidays_and_make_up_days() -> None:

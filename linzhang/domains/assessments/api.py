@@ -75,7 +75,7 @@ class Recorded(msgspec.Struct):
 
 
 def context(container: Container) -> service.AssessmentContext:
-    rubric, digest = service.rubric_at(container.settings.config_path / "assessment.toml")
+    rubric, digest = service.rubric_at(container.settings.config_file("assessment.toml"))
     return service.AssessmentContext(container.clock, rubric, digest)
 
 
