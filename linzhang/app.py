@@ -16,6 +16,7 @@ from linzhang.api.bus import BusController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
+from linzhang.api.metrics import metrics
 from linzhang.api.problems import exception_handlers
 from linzhang.api.request_context import request_context_middleware
 from linzhang.bootstrap import bootstrap
@@ -79,7 +80,7 @@ def create_app(
 
     api = Router(path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes])
     app = Litestar(
-        route_handlers=[healthz, readyz, api],
+        route_handlers=[healthz, readyz, metrics, api],
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers=exception_handlers,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from linzhang.bus import REGISTRY_KEY, Bus, SubscriberRegistry
+from linzhang.bus import REGISTRY_KEY, Bus, SubscriberRegistry, retention
 from linzhang.bus.broker import create_broker
 from linzhang.clock import Clock, SystemClock
 from linzhang.container import Container
@@ -84,8 +84,13 @@ def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> Non
 
 
 def _schedule_jobs(container: Container, tasks: TasksContext) -> None:
-    def sweep_now() -> None:
+    def sweep_now() -> int:
         with container.transaction() as session:
-            escalation.sweep(session, tasks, container.clock.now())
+            return escalation.sweep(session, tasks, container.clock.now()).escalated
+
+    def purge_now() -> int:
+        report = retention.purge(container.session_factory, container.bus.clock, container.settings.retention)
+        return report.events + report.deliveries
 
     container.bus.add_job("escalation.sweep", container.settings.escalation.sweep_seconds, sweep_now)
+    container.bus.add_job("bus.purge", container.settings.retention.interval_seconds, purge_now)

@@ -96,6 +96,18 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class RetentionSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    events_days: PositiveInt = 180
+    done_deliveries_days: PositiveInt = 7
+    interval_seconds: PositiveFloat = 3600.0
+    batch_size: PositiveInt = 5000
+
+
+class MetricsSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    host: str = "127.0.0.1"
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool = True
@@ -111,6 +123,8 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
     logging: LoggingSettings = LoggingSettings()
+    retention: RetentionSettings = RetentionSettings()
+    metrics: MetricsSettings = MetricsSettings()
     config_dir: str = ""
 
     @property

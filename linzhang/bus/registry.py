@@ -34,6 +34,11 @@ class SubscriberRegistry:
         # The event decoded for this (type, version) is always an ``event_class``.
         handlers[subscriber] = cast(Handler, handler)
 
+    @property
+    def subscribers(self) -> tuple[str, ...]:
+        """Every subscriber name, sorted."""
+        return tuple(sorted({name for handlers in self._handlers.values() for name in handlers}))
+
     def subscribers_for(self, event_type: str, version: int) -> tuple[str, ...]:
         return tuple(self._handlers.get((event_type, version), ()))
 

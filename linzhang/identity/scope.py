@@ -35,6 +35,7 @@ class Action(StrEnum):
     ASSESS = "assess"  # run assessments, record vetoes (一票否决)
     READ_EVENTS = "read_events"
     MANAGE_BUS = "manage_bus"
+    READ_METRICS = "read_metrics"
 
 
 class Relation(StrEnum):
@@ -64,6 +65,7 @@ RULES: dict[Action, Rule] = {
     Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
     Action.MANAGE_BUS: Rule({}),
+    Action.READ_METRICS: Rule({}),
 }
 
 
