@@ -26,7 +26,7 @@ _JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 HTTP_REQUESTS = Counter(
     "linzhang_http_requests",
-    "HTTP requests answered, by method, route template (e.g. /api/v1/tasks/{task_id:int}) and status.",
+    "HTTP requests answered, by method, route template (e.g. /api/v1/tasks/{task_id}) and status.",
     ["method", "route", "status"],
     registry=PROCESS_REGISTRY,
 )
