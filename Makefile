@@ -9,14 +9,17 @@ BIN := $(VENV)/bin
 # The one tool that reads the lock; bootstrapped into .venv from the package index when missing.
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
-# Reinstall whenever the lock or pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock 2>/dev/null | sha1sum | cut -c1-12)
+# Reinstall whenever the lock or pyproject.toml changes: STAMP for the application and its development
+# tools (make test), RUN_STAMP for the application alone (make run; satisfied by STAMP too).
+LOCK_HASH := $(shell cat pyproject.toml uv.lock 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(LOCK_HASH)
+RUN_STAMP := $(VENV)/.installed-run-$(LOCK_HASH)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/15
 # uv manages .venv (the project environment) and never downloads a Python of its own.
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
-STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the dependencies in pyproject.toml run 'make lock' and commit uv.lock with it (README, Dependencies).
+STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the dependencies in pyproject.toml, run: make lock - and commit uv.lock with it (README, Dependencies).
 
 .PHONY: run test lint lock lock-check test-sqlite test-postgresql services bench clean
 
@@ -28,6 +31,14 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
 	$(UV) sync --frozen --extra dev --quiet
 	rm -f $(VENV)/.installed-*
+	touch $@ $(RUN_STAMP)
+
+# The application's locked packages only (fewer to fetch on a fresh clone); --inexact keeps the
+# development tools a previous `make test` installed.
+$(RUN_STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
+	$(UV) sync --frozen --inexact --quiet
+	rm -f $(VENV)/.installed-run-*
 	touch $@
 
 # Resolve pyproject.toml's dependencies again and write uv.lock (with hashes); commit the result.
@@ -38,7 +49,7 @@ lock: | $(UV)
 lock-check: | $(UV)
 	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/linzhang db upgrade
 	$(BIN)/linzhang demo
 	$(BIN)/linzhang serve
