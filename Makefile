@@ -23,9 +23,15 @@ STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the depe
 
 .PHONY: run test lint lock lock-check test-sqlite test-postgresql services bench clean
 
+# A bare environment (seeding pip into it takes longer than everything else), then uv into it with
+# the interpreter's own pip - or, where the interpreter has none, with a pip seeded after all.
 $(UV):
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	  $(PYTHON) -m pip install --quiet --prefix $(VENV) 'uv==$(UV_VERSION)'; \
+	else \
+	  $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'; \
+	fi
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
