@@ -1,7 +1,8 @@
 """Retention: done deliveries and old events are purged; the event feed knows how far back it reaches.
 
 Events older than ``retention.events_days`` go, oldest first, but never past an event one of whose
-deliveries is not done (pending, sent or dead): what is still owed stays. The purge removes a prefix
+deliveries is not done (pending, sent or dead) - what is still owed stays - nor past an event that
+is not old enough yet. The purge removes a prefix
 of positions and records its end as the feed's horizon (``bus_feed_horizon``): the feed answers events
 after the horizon, and a consumer asking after a position inside the purged prefix is told so (410)
 instead of silently skipping what it missed. The newest event is always kept, so positions never
@@ -11,6 +12,7 @@ restart inside the purged prefix. Done deliveries of kept events go after
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,22 +55,25 @@ def purge(session_factory: sessionmaker[Session], clock: Clock, settings: Retent
     """Purge what the retention settings no longer keep, in batches of ``settings.batch_size``."""
     now = clock.now()
     events = deliveries = 0
-    horizon = _purgeable_through(session_factory, now - timedelta(days=settings.events_days))
-    while horizon is not None:
+    before = now - timedelta(days=settings.events_days)
+    limit = _purgeable_limit(session_factory)
+    while limit is not None:
         with session_factory() as session, session.begin():
-            upper = session.execute(
-                select(e.c.position)
-                .where(e.c.position <= horizon)
+            rows = session.execute(
+                select(e.c.position, e.c.occurred_at)
+                .where(e.c.position < limit)
                 .order_by(e.c.position)
-                .offset(settings.batch_size - 1)
-                .limit(1)
-            ).scalar_one_or_none()
-            upper = horizon if upper is None else upper
-            deliveries += rowcount(session.execute(delete(d).where(d.c.event_position <= upper)))
-            removed = rowcount(session.execute(delete(e).where(e.c.position <= upper)))
-            events += removed
-            _advance_horizon(session, upper, now)
-        if upper >= horizon:
+                .limit(settings.batch_size)
+            ).all()
+            # The prefix ends before the first event that is not old enough (clocks of several servers
+            # may write positions slightly out of time order).
+            old = list(itertools.takewhile(lambda row: row.occurred_at < before, rows))
+            if old:
+                upper = old[-1].position
+                deliveries += rowcount(session.execute(delete(d).where(d.c.event_position <= upper)))
+                events += rowcount(session.execute(delete(e).where(e.c.position <= upper)))
+                _advance_horizon(session, upper, now)
+        if len(old) < settings.batch_size:
             break
     done_before = now - timedelta(days=settings.done_deliveries_days)
     while True:
@@ -88,24 +93,19 @@ def purge(session_factory: sessionmaker[Session], clock: Clock, settings: Retent
     return PurgeReport(events, deliveries, reach.purged_through)
 
 
-def _purgeable_through(session_factory: sessionmaker[Session], before: datetime) -> int | None:
-    """The last position that may go: the newest event older than ``before``, short of anything owed."""
+def _purgeable_limit(session_factory: sessionmaker[Session]) -> int | None:
+    """The first position that must stay whatever its age: the first event still owed to a subscriber
+    (pending, sent or dead), or else the newest event. None when there are no events."""
     with session_factory() as session:
-        newest_old = session.execute(
-            select(func.max(e.c.position)).where(e.c.occurred_at < before)
-        ).scalar_one_or_none()
-        if newest_old is None:
-            return None
+        newest = session.execute(select(func.max(e.c.position))).scalar_one_or_none()
         owed = session.execute(
             select(func.min(d.c.event_position)).where(d.c.status != DeliveryStatus.DONE.value)
         ).scalar_one_or_none()
-        newest = session.execute(select(func.max(e.c.position))).scalar_one()
+    if newest is None:
+        return None
     # The newest event always stays: SQLite numbers a new row after the largest one left, and an empty
     # table would start again at 1, inside the purged prefix.
-    through = min(newest_old, newest - 1)
-    if owed is not None:
-        through = min(through, owed - 1)
-    return through if through > 0 else None
+    return int(newest if owed is None else min(newest, owed))
 
 
 def _advance_horizon(session: Session, through: int, now: datetime) -> None:

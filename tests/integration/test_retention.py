@@ -140,6 +140,17 @@ def test_recent_done_deliveries_and_recent_events_stay(container: Container) -> 
     assert delivery_positions(container) == set(positions)
 
 
+def test_an_old_event_behind_a_younger_one_waits_for_it(container: Container) -> None:
+    # Positions follow commits, times follow each server's clock: a young event may come first.
+    positions = publish_aged(container, [90, 1, 90, 0])
+    finish_deliveries(container)
+
+    report = purge(container.session_factory, FixedClock(NOW), KEEP)
+
+    assert (report.events, report.horizon) == (1, positions[0])
+    assert kept_positions(container) == positions[1:]
+
+
 def test_the_horizon_never_moves_back(container: Container) -> None:
     positions = publish_aged(container, [90, 80, 1])
     finish_deliveries(container)
