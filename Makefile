@@ -21,7 +21,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the dependencies in pyproject.toml, run: make lock - and commit uv.lock with it (README, Dependencies).
 
-.PHONY: run test lint lock lock-check test-sqlite test-postgresql services bench clean
+.PHONY: run test lint lock lock-check test-sqlite test-postgresql services browser bench clean
 
 # A bare environment (seeding pip into it takes longer than everything else), then uv into it with
 # the interpreter's own pip - or, where the interpreter has none, with a pip seeded after all.
@@ -68,14 +68,18 @@ lint: lock-check $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) browser
 	LINZHANG_TEST_BACKEND=sqlite $(BIN)/pytest
 
-test-postgresql: $(STAMP) services
+test-postgresql: $(STAMP) services browser
 	LINZHANG_TEST_BACKEND=postgresql LINZHANG_TEST_PG_URL=$(PG_URL) LINZHANG_TEST_REDIS_URL=$(REDIS_URL) $(BIN)/pytest
 
 services:
 	scripts/ensure-services
+
+# Debian's chromium for the browser tests (tests/browser/).
+browser:
+	scripts/ensure-browser
 
 bench: $(STAMP) services
 	$(BIN)/python bench/bus_throughput.py

@@ -1,6 +1,6 @@
 """Typed settings: ``default.toml`` overridden by ``LINZHANG_*`` environment variables.
 
-Configuration files come in two layers (docs/adr/0010-packaged-defaults-and-a-config-override-dir.md):
+Configuration files come in two layers (docs/adr/0011-packaged-defaults-and-a-config-override-dir.md):
 the defaults that travel inside the package (``linzhang/defaults/``) and a deployment's config folder
 (``LINZHANG_CONFIG_DIR``, else ``./config``) that overrides them. :func:`config_file` is the one way to
 find a configuration file: the config folder's copy if it has one, else the packaged default. For
@@ -108,6 +108,12 @@ class MetricsSettings(_Section, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
 
 
+class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    session_ttl_seconds: PositiveInt = 28800
+    cookie_secure: bool = False
+    board_refresh_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool = True
@@ -122,6 +128,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()

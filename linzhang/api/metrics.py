@@ -12,7 +12,7 @@ from linzhang.identity import Action, Principal, authorize
 from linzhang.monitoring import exposition
 
 
-@get("/metrics", include_in_schema=False)
+@get("/", include_in_schema=False)
 async def metrics(principal: NamedDependency[Principal], container: NamedDependency[Container]) -> Response[bytes]:
     """The process's metrics and the database's gauges (administrators)."""
     authorize(principal, Action.READ_METRICS)

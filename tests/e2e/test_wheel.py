@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -121,11 +122,18 @@ def test_the_wheel_migrates_imports_and_serves_from_an_empty_folder(installed: P
             assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
             assert time.monotonic() < deadline, "the installed server did not become ready"
             time.sleep(0.3)
-        # A page rendered from a template with its static assets, and the packaged defaults in use.
-        status, body, content_type = get(f"{base}/schema")
+        # A page rendered from a packaged template, and the packaged stylesheet it links to.
+        status, body, content_type = get(f"{base}/login")
         assert status == 200
         assert content_type.startswith("text/html")
-        assert b"<html" in body.lower()
+        page = body.decode()
+        assert "登录" in page
+        stylesheet = re.search(r'href="(/static/[^"]+\.css)[^"]*"', page)
+        assert stylesheet, "the sign-in page links a stylesheet"
+        status, body, content_type = get(base + stylesheet.group(1))
+        assert status == 200
+        assert content_type.startswith("text/css")
+        assert body
         status, body, _ = get(f"{base}/schema/openapi.json")
         assert status == 200
         assert b'"/api/v1/tasks"' in body

@@ -1,7 +1,7 @@
 """retention: the event feed's horizon, the periodic jobs' record, events by age
 
 Revision ID: 0009_retention
-Revises: 0003_task_rules
+Revises: 0008
 Create Date: 2026-12-01 19:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0009_retention"
-down_revision: str | None = "0003_task_rules"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
