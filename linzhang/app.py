@@ -22,6 +22,7 @@ from linzhang.api.health import healthz, readyz
 from linzhang.api.metrics import metrics
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
+from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
@@ -47,6 +48,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     AssessmentController,
     EventFeedController,
     BusController,
+    VocabularyController,
 ]
 
 

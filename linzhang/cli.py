@@ -96,10 +96,17 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     container = bootstrap(settings)
     start_metrics_listener(container)
     app = create_app(container=container)
+    host, port = host or settings.http.host, port or settings.http.port
+    if sys.stdout.isatty():
+        # A person at a terminal: where to go and who to sign in as, in plain text before the log lines.
+        from linzhang.console import banner
+        from linzhang.demo import demo_logins
+
+        click.echo(banner(host, port, demo_logins(container)))
     uvicorn.run(
         app,
-        host=host or settings.http.host,
-        port=port or settings.http.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
     )
@@ -273,10 +280,13 @@ def demo(ctx: _Context, villages: int) -> None:
         # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
         report = load_demo(container, villages=villages)
     if not report.loaded:
-        click.echo("the demo is loaded already")
+        click.echo("演示数据已载入过，未作改动")
         return
-    click.echo(f"demo loaded: {report.jurisdictions} jurisdictions, {report.chiefs} chiefs, {report.tasks} tasks")
-    click.echo(f"sign in as {', '.join(report.accounts)} with the password {DEMO_PASSWORD}")
+    click.echo(
+        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
+        f"{report.period} 年度考核已计算"
+    )
+    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
 
 
 @cli.group("import")
@@ -299,7 +309,7 @@ def import_divisions(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, container.clock, rows)
         except InvalidDivision as exc:
-            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
     click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
 
 
@@ -319,7 +329,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, context, plan)
         except PlanError as exc:
-            raise click.ClickException(f"{exc}; nothing was imported") from None
+            raise click.ClickException(f"{exc}；未导入任何数据") from None
     click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")
 
 
@@ -354,7 +364,7 @@ def user_create(
                 if jurisdiction_code is not None:
                     reference = container.lookup_jurisdiction(session, jurisdiction_code)
                     if reference is None:
-                        raise click.BadParameter(f"no jurisdiction {jurisdiction_code}", param_hint="--jurisdiction")
+                        raise click.BadParameter(f"辖区 {jurisdiction_code} 不存在", param_hint="--jurisdiction")
                 created = create_user(
                     session,
                     container.passwords,

@@ -31,7 +31,7 @@ def decode_cursor(cursor: str | None) -> Any:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+        raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
 
 
 def page_of(rows: list[T], limit: int, key_of: Any) -> Page[T]:

@@ -36,5 +36,6 @@ def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
         checks["broker"] = f"failed: {type(exc).__name__}"
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
-        return problem(503, f"not ready: {', '.join(failing)}", checks=checks)
+        # The failing checks keep their English names (database, broker): operators and probes read them.
+        return problem(503, f"服务未就绪：{'、'.join(failing)}", code="not_ready", checks=checks)
     return Response({"status": "ready", "checks": checks})

@@ -12,5 +12,5 @@ def page_size(container: Container, limit: int | None) -> int:
     if limit is None:
         return http.default_page_size
     if limit < 1 or limit > http.max_page_size:
-        raise InvalidInput(f"limit is between 1 and {http.max_page_size}", field="limit")
+        raise InvalidInput(f"每页条数须在1至{http.max_page_size}之间", code="limit_out_of_range", field="limit")
     return limit

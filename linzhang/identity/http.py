@@ -9,17 +9,15 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
 from linzhang.container import Container
-from linzhang.errors import InvalidInput, NotFound
+from linzhang.errors import Unauthorized, not_found
 from linzhang.identity import service
 from linzhang.identity.scope import Action, Principal, Role, authorize
 
 PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema"]
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def _resolve(container: Container, token: str) -> Principal | None:
@@ -31,13 +29,11 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("a bearer token is required (POST /api/v1/auth/token)", headers=_CHALLENGE)
+            raise Unauthorized("请先登录：需要持有令牌（POST /api/v1/auth/token）", code="token_required")
         container: Container = connection.app.state.container
         principal = await anyio.to_thread.run_sync(_resolve, container, token.strip())
         if principal is None:
-            raise NotAuthorizedException(
-                "the token is invalid or expired, or its account is disabled", headers=_CHALLENGE
-            )
+            raise Unauthorized("令牌无效或已过期，或账号已停用", code="token_invalid")
         return AuthenticationResult(user=principal, auth=token)
 
 
@@ -111,7 +107,7 @@ class IdentityController(Controller):
             if data.jurisdiction_code is not None:
                 reference = container.lookup_jurisdiction(session, data.jurisdiction_code)
                 if reference is None:
-                    raise InvalidInput(f"no jurisdiction {data.jurisdiction_code}", field="jurisdiction_code")
+                    raise not_found("jurisdiction", field="jurisdiction_code")
             user = service.create_user(
                 session,
                 container.passwords,
@@ -135,5 +131,5 @@ class IdentityController(Controller):
         with container.reading() as session:
             user = service.get_user(session, user_id)
         if user is None:
-            raise NotFound(f"no user {user_id}")
+            raise not_found("user")
         return _user_out(user)

@@ -32,7 +32,7 @@ class Passwords:
 def check_password_rules(password: str) -> str | None:
     """The reason a new password is refused, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"a password has at least {MIN_PASSWORD_LENGTH} characters"
+        return f"密码至少{MIN_PASSWORD_LENGTH}个字符"
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"a password has at most {MAX_PASSWORD_LENGTH} characters"
+        return f"密码最多{MAX_PASSWORD_LENGTH}个字符"
     return None

@@ -44,9 +44,9 @@ def _view(user: User) -> UserView:
 def validate_new_account(username: str, password: str) -> None:
     """Raise :class:`InvalidInput` for a username or password that cannot be used."""
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput("a username is 3-64 letters, digits or . _ @ -", field="username")
+        raise InvalidInput("用户名为3至64位字母、数字或 . _ @ -", code="invalid_username", field="username")
     if reason := check_password_rules(password):
-        raise InvalidInput(reason, field="password")
+        raise InvalidInput(reason, code="password_too_weak", field="password")
 
 
 def create_user(
@@ -67,11 +67,11 @@ def create_user(
     validate_new_account(username, password)
     grants = frozenset(grants)
     if role is not Role.INTEGRATION and grants:
-        raise InvalidInput("only integration accounts carry grants", field="grants")
+        raise InvalidInput("只有对接系统账号可以授权", code="grants_not_allowed", field="grants")
     if jurisdiction_path is None and role is not Role.ADMIN:
-        raise InvalidInput(f"a {role.value} account is bound to a jurisdiction", field="jurisdiction_code")
+        raise InvalidInput("该类账号须绑定辖区", code="jurisdiction_required", field="jurisdiction_code")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"the username {username} is taken", field="username")
+        raise Conflict(f"用户名 {username} 已被占用", code="username_taken", field="username")
     user = User(
         username=username,
         password_hash=passwords.hash(password),
@@ -90,7 +90,7 @@ def create_user(
         session.flush()
     except IntegrityError:
         # Two requests raced for the same name; the unique constraint decided.
-        raise Conflict(f"the username {username} is taken", field="username") from None
+        raise Conflict(f"用户名 {username} 已被占用", code="username_taken", field="username") from None
     return _view(user)
 
 
@@ -101,7 +101,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username))
     valid = passwords.verify(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
-        raise Unauthorized("wrong username or password, or the account is disabled")
+        raise Unauthorized("用户名或密码错误，或账号已停用", code="bad_credentials")
     return IssuedToken(tokens.issue(user.id, user.token_version, clock.now()), tokens.ttl_seconds)
 
 

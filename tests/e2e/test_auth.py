@@ -55,7 +55,8 @@ def test_bad_credentials_are_one_401(api: Api, username: str, password: str) -> 
     response = api.post("/auth/token", json={"username": username, "password": password})
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "wrong username or password" in response.json()["detail"]
+    assert response.json()["code"] == "bad_credentials"
+    assert response.json()["detail"] == "用户名或密码错误，或账号已停用"
 
 
 def test_token_body_must_be_well_formed(api: Api) -> None:
@@ -115,14 +116,22 @@ def test_admin_creates_users_and_others_may_not(api: Api, world: Container) -> N
     ("body", "status", "words"),
     [
         ({"username": "x", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"}, 422, "username"),
-        ({"username": "shorty", "password": "short", "role": "chief", "jurisdiction_code": "50"}, 422, "8 characters"),
+        (
+            {"username": "shorty", "password": "short", "role": "chief", "jurisdiction_code": "50"},
+            422,
+            "password_too_weak",
+        ),
         (
             {"username": "wanzhou", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"},
             409,
             "taken",
         ),
-        ({"username": "nowhere", "password": "long enough pw", "role": "chief", "jurisdiction_code": "99"}, 422, "99"),
-        ({"username": "floating", "password": "long enough pw", "role": "chief"}, 422, "bound to a jurisdiction"),
+        (
+            {"username": "nowhere", "password": "long enough pw", "role": "chief", "jurisdiction_code": "99"},
+            404,
+            "jurisdiction_not_found",
+        ),
+        ({"username": "floating", "password": "long enough pw", "role": "chief"}, 422, "jurisdiction_required"),
         (
             {"username": "emperor", "password": "long enough pw", "role": "emperor", "jurisdiction_code": "50"},
             400,

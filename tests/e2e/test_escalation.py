@@ -166,7 +166,7 @@ def test_sweeps_are_for_admins_and_never_go_back_in_time(api: Api, clock: FixedC
     run_sweep(api, "2021-03-10T09:00:00")
     earlier = api.post("/escalations/sweep", "admin", json={"as_of": shanghai("2021-03-09T09:00:00")})
     assert earlier.status_code == 409
-    assert "earlier than the last sweep" in earlier.json()["detail"]
+    assert earlier.json()["code"] == "as_of_before_last_sweep"
     naive = api.post("/escalations/sweep", "admin", json={"as_of": "2021-03-11T09:00:00"})
     assert naive.status_code == 422
 
@@ -325,5 +325,5 @@ def test_cli_sweep(world: Container, settings: Settings, clock: FixedClock) -> N
     assert "escalated 1 tasks" in result.output
     again = CliRunner().invoke(cli, ["sweep", "--as-of", "2021-03-01T09:00:00+08:00"], env=env)
     assert again.exit_code == 1
-    assert "earlier than the last sweep" in again.output
+    assert "早于上次扫描" in again.output
     assert CliRunner().invoke(cli, ["sweep", "--as-of", "tomorrow"], env=env).exit_code == 2

@@ -39,10 +39,10 @@ def parse_period(key: str) -> Period:
     """``2021`` (a year) or ``2021Q3`` (a quarter)."""
     match = _PERIOD.match(key)
     if not match:
-        raise PeriodError(f"a period is a year such as 2021 or a quarter such as 2021Q3, not {key!r}")
+        raise PeriodError(f"考核期间须为年份（如 2021）或季度（如 2021Q3），而不是 {key!r}")
     year = int(match.group(1))
     if not 2000 <= year <= 2100:
-        raise PeriodError(f"the year {year} is out of range")
+        raise PeriodError(f"年份 {year} 超出范围")
     if match.group(2) is None:
         return Period(key, dt.date(year, 1, 1), dt.date(year, 12, 31))
     quarter = int(match.group(2))

@@ -37,7 +37,7 @@ from linzhang.domains.assessments.tables import runs_table as runs
 from linzhang.domains.assessments.tables import tracked_table as tracked
 from linzhang.domains.assessments.tables import vetoes_table as vetoes
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.errors import Conflict, InvalidInput, NotFound
+from linzhang.errors import Conflict, InvalidInput, NotFound, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import Page, decode_cursor, page_of
@@ -68,16 +68,16 @@ def rubric_at(path: Path) -> tuple[Rubric, str]:
         text = path.read_text(encoding="utf-8")
         return parse_rubric(tomllib.loads(text)), hashlib.sha256(text.encode()).hexdigest()
     except FileNotFoundError:
-        raise RubricError(f"{path} is missing") from None
+        raise RubricError(f"{path} 不存在") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+        raise RubricError(f"{path}：不是有效的 TOML：{exc}") from None
 
 
 def period_of(key: str) -> Period:
     try:
         return parse_period(key)
     except PeriodError as exc:
-        raise InvalidInput(str(exc), field="period") from None
+        raise InvalidInput(str(exc), code="period_invalid", field="period") from None
 
 
 @dataclass
@@ -187,7 +187,7 @@ def compute(
     period = period_of(period_key)
     day = min(as_of or ctx.today(), period.end)
     if day < period.start:
-        raise InvalidInput(f"as_of {day} is before the period {period.key} starts", field="as_of")
+        raise InvalidInput(f"as_of {day} 早于考核期间 {period.key} 的开始", code="as_of_before_period", field="as_of")
     collecting = gc.isenabled()
     # Millions of short-lived, acyclic facts: the cyclic collector would only walk them again and again.
     gc.disable()
@@ -308,7 +308,7 @@ def _latest_run(session: Session, period_key: str) -> int:
         select(func.max(runs.c.id)).where(runs.c.period == period_of(period_key).key)
     ).scalar_one_or_none()
     if run_id is None:
-        raise NotFound(f"no assessment computed for {period_key}")
+        raise NotFound("该期间尚未考核", code="assessment_not_computed")
     return int(run_id)
 
 
@@ -335,7 +335,11 @@ def list_scores(
 ) -> Page[ScoreView]:
     """Scores of one level in the caller's subtree, best rank first (unranked last)."""
     if level not in LEVELS:
-        raise InvalidInput("level is city, district, township or village", field="level")
+        raise InvalidInput(
+            "层级须为 city（市）、district（区县）、township（乡镇街道）或 village（村社区）",
+            code="level_invalid",
+            field="level",
+        )
     run_id = _latest_run(session, period_key)
     rank_key = func.coalesce(results.c.rank, 1_000_000_000)
     query = select(results).where(
@@ -346,7 +350,7 @@ def list_scores(
         try:
             last_rank, last_code = int(after[0]), str(after[1])
         except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
         query = query.where(
             (rank_key > last_rank) | ((rank_key == last_rank) & (results.c.jurisdiction_code > last_code))
         )
@@ -377,16 +381,16 @@ def breakdown(session: Session, principal: Principal, period_key: str, code: str
         select(results).where(results.c.run_id == run_id, results.c.jurisdiction_code == code)
     ).first()
     if row is None:
-        raise NotFound(f"no assessment of {code} for {period_key}")
-    authorize(principal, Action.READ, row.path, what=f"jurisdiction {code}")
+        raise not_found("assessment")
+    authorize(principal, Action.READ, row.path, what="assessment")
     return _score_view(row)
 
 
 def _target(session: Session, principal: Principal, code: str) -> str:
     reference = jurisdictions.lookup(session, code)
     if reference is None:
-        raise InvalidInput(f"no jurisdiction {code}", field="jurisdiction_code")
-    authorize(principal, Action.ASSESS, reference.path, what=f"jurisdiction {code}")
+        raise not_found("jurisdiction", field="jurisdiction_code")
+    authorize(principal, Action.ASSESS, reference.path, what="jurisdiction", field="jurisdiction_code")
     return reference.path
 
 
@@ -398,11 +402,11 @@ def record_veto(
     path = _target(session, principal, code)
     reason = reason.strip()
     if not reason or len(reason) > 2000:
-        raise InvalidInput("a veto needs its reason (up to 2000 characters)", field="reason")
+        raise InvalidInput("一票否决须写明原因（最多2000字）", code="reason_required", field="reason")
     if session.execute(
         select(vetoes.c.id).where(vetoes.c.period == period.key, vetoes.c.jurisdiction_code == code)
     ).first():
-        raise Conflict(f"{code} is vetoed for {period.key} already")
+        raise Conflict(f"{code} 在 {period.key} 已被一票否决", code="veto_exists")
     session.execute(
         insert(vetoes).values(
             period=period.key,
@@ -423,18 +427,20 @@ def award_bonus(
     path = _target(session, principal, code)
     if item not in ctx.rubric.bonus:
         raise InvalidInput(
-            f"no bonus item {item!r}; the rubric has {', '.join(sorted(ctx.rubric.bonus))}", field="item"
+            f"没有加分项 {item!r}；细则中的加分项有 {'、'.join(sorted(ctx.rubric.bonus))}",
+            code="bonus_item_unknown",
+            field="item",
         )
     reason = reason.strip()
     if not reason or len(reason) > 2000:
-        raise InvalidInput("a bonus needs its reason (up to 2000 characters)", field="reason")
+        raise InvalidInput("加分须写明原因（最多2000字）", code="reason_required", field="reason")
     exists = session.execute(
         select(bonuses.c.id).where(
             bonuses.c.period == period.key, bonuses.c.jurisdiction_code == code, bonuses.c.item == item
         )
     ).first()
     if exists:
-        raise Conflict(f"{code} has the bonus {item} for {period.key} already")
+        raise Conflict(f"{code} 在 {period.key} 已有加分项 {item}", code="bonus_exists")
     session.execute(
         insert(bonuses).values(
             period=period.key,

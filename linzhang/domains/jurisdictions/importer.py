@@ -17,15 +17,17 @@ def read_divisions(text: str) -> Iterator[tuple[int, Division]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        raise InvalidDivision("the file is empty", 1)
+        raise InvalidDivision("文件为空", 1, code="division_file_empty")
     if tuple(column.strip().lower() for column in header) != COLUMNS:
-        raise InvalidDivision(f"the header must be {','.join(COLUMNS)}, got {','.join(header)}", 1)
+        raise InvalidDivision(
+            f"表头须为 {','.join(COLUMNS)}，实为 {','.join(header)}", 1, code="division_header_invalid"
+        )
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(COLUMNS):
-            raise InvalidDivision(f"expected {len(COLUMNS)} columns, got {len(row)}", line)
+            raise InvalidDivision(f"应有{len(COLUMNS)}列，实有{len(row)}列", line, code="division_columns_invalid")
         yield line, parse_division(row[0], row[1], row[2], row[3], line)
 
 

@@ -62,10 +62,16 @@ def last_sweep_as_of(session: Session) -> dt.datetime | None:
 def sweep(session: Session, ctx: TasksContext, as_of: dt.datetime, actor: str = SWEEP_ACTOR) -> SweepResult:
     """Escalate every open task past its due (or escalation due) date one level up from its holder."""
     if as_of.tzinfo is None:
-        raise InvalidInput("as_of needs a time zone (e.g. 2021-07-01T00:00:00+08:00)", field="as_of")
+        raise InvalidInput(
+            "as_of 须带时区（如 2021-07-01T00:00:00+08:00）", code="as_of_without_timezone", field="as_of"
+        )
     last = last_sweep_as_of(session)
     if last is not None and as_of < last:
-        raise Conflict(f"as_of {as_of.isoformat()} is earlier than the last sweep's {last.isoformat()}", field="as_of")
+        raise Conflict(
+            f"as_of {as_of.isoformat()} 早于上次扫描的 {last.isoformat()}",
+            code="as_of_before_last_sweep",
+            field="as_of",
+        )
     now = ctx.clock.now()
     today = as_of.astimezone(SHANGHAI).date()
     sweep_id = str(uuid.uuid4())
