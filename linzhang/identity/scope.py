@@ -110,6 +110,7 @@ ACTION_NAMES: dict[Action, str] = {
     Action.ASSESS: "考核",
     Action.READ_EVENTS: "读取事件流",
     Action.MANAGE_BUS: "管理消息总线",
+    Action.READ_METRICS: "读取运行指标",
 }
 
 ROLE_NAMES: dict[Role, str] = {
