@@ -1,6 +1,6 @@
 """Typed settings: ``default.toml`` overridden by ``LINZHANG_*`` environment variables.
 
-Configuration files come in two layers (docs/adr/0012-packaged-defaults-and-a-config-override-dir.md):
+Configuration files come in two layers (docs/adr/0013-packaged-defaults-and-a-config-override-dir.md):
 the defaults that travel inside the package (``linzhang/defaults/``) and a deployment's config folder
 (``LINZHANG_CONFIG_DIR``, else ``./config``) that overrides them. :func:`config_file` is the one way to
 find a configuration file: the config folder's copy if it has one, else the packaged default. For
