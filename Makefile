@@ -82,8 +82,11 @@ services:
 browser:
 	scripts/ensure-browser
 
+# Every benchmark at a quick size, then one table (figure, same-run baseline, goal, met);
+# `make bench FULL=1` for the sizes the goals are stated at. Redis: BENCH_REDIS_URL.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 bench: $(STAMP) services
-	$(BIN)/python bench/bus_throughput.py
+	$(BIN)/python bench/run.py --redis-url $(BENCH_REDIS_URL) $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

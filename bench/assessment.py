@@ -53,19 +53,23 @@ for entry in (str(ROOT), str(HERE)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from hierarchy import (  # noqa: E402
+from dataset import (  # noqa: E402
     DEFAULT_DIVISIONS,
     DEFAULT_PG_URL,
     Dataset,
     Node,
-    Result,
     build_dataset,
     database,
-    division_csv,
+    load_tree,
     make_settings,
+)
+from hierarchy import (  # noqa: E402
+    Result,
     measure,
     print_results,
+    result_rows,
 )
+from results import Row, emit  # noqa: E402
 from sqlalchemy import Date, Table, func, insert, literal, select, text  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
@@ -82,8 +86,6 @@ from linzhang.domains.assessments.tables import (  # noqa: E402
     tracked_table,
     vetoes_table,
 )
-from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
-from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.identity.scope import Principal, Role  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402
 from linzhang.paths import path_codes  # noqa: E402
@@ -709,15 +711,11 @@ def run_backend(backend: str, dataset: Dataset, args: argparse.Namespace) -> Out
 
 
 def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Namespace) -> Outcome:
-    from linzhang.db.migrate import upgrade
 
     outcome = Outcome(backend)
-    upgrade(container.engine)
     started = time.perf_counter()
-    rows = list(read_divisions(division_csv(dataset)))
-    with container.transaction() as session:
-        report = jurisdictions.import_divisions(session, container.clock, rows)
-    print(f"import_divisions + commit:     {time.perf_counter() - started:8.2f} s  ({report.created:,} units)")
+    created = load_tree(container, dataset)
+    print(f"migrations + import_divisions: {time.perf_counter() - started:8.2f} s  ({created:,} units)")
 
     rubric, digest = rubric_at(container.settings.config_file("assessment.toml"))
     ctx = AssessmentContext(container.clock, rubric, digest)
@@ -937,6 +935,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n  ({backend}: {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f})")
     print_summary(outcomes)
     print(f"\ntotal time: {time.perf_counter() - begun:.1f} s")
+    rows: list[Row] = []
+    for outcome in outcomes:
+        if outcome.computes:
+            median = statistics.median(run.seconds for run in outcome.computes)
+            rows.append(
+                Row(
+                    f"annual assessment of {outcome.events:,} task events [{outcome.backend}]",
+                    median,
+                    "s",
+                    outcome.load_s,
+                    "s bulk load of the same data",
+                    "report the time",
+                    None,
+                )
+            )
+        rows += result_rows(outcome.reads, outcome.backend)
+    emit("assessment", rows)
     return 0
 
 

@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 import linzhang
 from linzhang.api.bus import BusController
+from linzhang.api.clock import ClockController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
@@ -23,7 +24,7 @@ from linzhang.api.metrics import metrics
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.vocabularies import VocabularyController
-from linzhang.bootstrap import bootstrap
+from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
 from linzhang.domains.assessments.api import AssessmentController
@@ -48,6 +49,7 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     AssessmentController,
     EventFeedController,
     BusController,
+    ClockController,
     VocabularyController,
 ]
 
@@ -81,6 +83,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        warn_about_time(container)
         runner = EmbeddedBus(container.bus) if embedded else None
         if runner is not None:
             runner.start()

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
-import chinese_calendar.constants
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -25,9 +24,9 @@ from linzhang.bus.ledger import DeliveryStatus
 from linzhang.bus.retention import feed_reach
 from linzhang.bus.tables import deliveries_table as d
 from linzhang.bus.tables import events_table as e
+from linzhang.clock import SHANGHAI
 from linzhang.container import Container
 from linzhang.metrics import PROCESS_REGISTRY
-from linzhang.workdays import WorkCalendar
 
 log = structlog.get_logger("linzhang.metrics")
 
@@ -37,14 +36,10 @@ COUNTED_STATES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DE
 OWED_STATES = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
 
 
-def last_covered_year(calendar: WorkCalendar) -> int:
-    """The last year whose working days are known: the official calendar's, extended by the
-    override file's years that follow it without a gap (``[years.YYYY]`` in calendar.toml)."""
-    last = max(day.year for day in (*chinese_calendar.constants.holidays, *chinese_calendar.constants.workdays))
-    overridden = {day.year for day in (*calendar.holidays, *calendar.workdays)}
-    while last + 1 in overridden:
-        last += 1
-    return int(last)
+def last_covered_year(container: Container) -> int:
+    """The last year the working calendar knows (see ``WorkCalendar.last_covered_year``)."""
+    today = container.clock.now().astimezone(SHANGHAI).date()
+    return container.calendar.last_covered_year(today)
 
 
 class _ProcessMetrics(Collector):
@@ -72,9 +67,9 @@ class DatabaseCollector(Collector):
         yield from families
         covered = GaugeMetricFamily(
             "linzhang_calendar_last_covered_year",
-            "The last year the working calendar knows (official calendar, then calendar.toml's overrides).",
+            "The last year the working calendar knows (official calendar, calendar.toml, years entered by the office).",
         )
-        covered.add_metric([], last_covered_year(self.container.calendar))
+        covered.add_metric([], last_covered_year(self.container))
         yield covered
 
     def _from_database(self) -> Iterator[Any]:
@@ -92,7 +87,7 @@ class DatabaseCollector(Collector):
             reach = feed_reach(session)
             oldest_event = session.execute(select(func.min(e.c.occurred_at))).scalar_one_or_none()
         counts = {
-            (subscriber, state.value): 0 for subscriber in container.registry.subscribers for state in COUNTED_STATES
+            (subscriber, state.value): 0 for subscriber in container.registry.subscribers() for state in COUNTED_STATES
         }
         owed_since: dict[str, dt.datetime] = {}
         for subscriber, status, count, oldest in rows:

@@ -1,6 +1,6 @@
 """Typed settings: ``default.toml`` overridden by ``LINZHANG_*`` environment variables.
 
-Configuration files come in two layers (docs/adr/0013-packaged-defaults-and-a-config-override-dir.md):
+Configuration files come in two layers (docs/adr/0015-packaged-defaults-and-a-config-override-dir.md):
 the defaults that travel inside the package (``linzhang/defaults/``) and a deployment's config folder
 (``LINZHANG_CONFIG_DIR``, else ``./config``) that overrides them. :func:`config_file` is the one way to
 find a configuration file: the config folder's copy if it has one, else the packaged default. For
@@ -78,6 +78,7 @@ class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
 class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     queue_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+$")] = "linzhang"
     relay_idle_seconds: PositiveFloat = 0.2
+    relay_wake_delay_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.05
     relay_batch_size: PositiveInt = 500
     redelivery_timeout_seconds: PositiveFloat = 60.0
     redelivery_interval_seconds: PositiveFloat = 5.0
@@ -86,6 +87,14 @@ class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
     worker_threads: PositiveInt = 8
     time_limit_ms: PositiveInt = 600_000
+    urgent_subscribers: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.,\- ]*$")] = "tasks.rollup"
+    max_in_flight: PositiveInt = 2000
+    consume_batch_size: PositiveInt = 100
+
+    @property
+    def urgent(self) -> frozenset[str]:
+        """The subscribers whose deliveries a worker takes before any other's it holds."""
+        return frozenset(name.strip() for name in self.urgent_subscribers.split(",") if name.strip())
 
 
 class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):
@@ -108,6 +117,17 @@ class MetricsSettings(_Section, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
 
 
+class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    mode: Literal["system", "test"] = "system"
+    skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
+    test_clock_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    test_clock_max_days_ahead: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 3650
+
+
+class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    refresh_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+
+
 class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
     session_ttl_seconds: PositiveInt = 28800
     cookie_secure: bool = False
@@ -128,6 +148,8 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    clock: ClockSettings = ClockSettings()
+    calendar: CalendarSettings = CalendarSettings()
     web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()

@@ -22,7 +22,7 @@ PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema"]
 
 def _resolve(container: Container, token: str) -> Principal | None:
     with container.reading() as session:
-        return service.principal_for_token(session, container.tokens, container.clock, token)
+        return service.principal_for_token(session, container.tokens, container.wall_clock, token)
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
@@ -87,7 +87,7 @@ class IdentityController(Controller):
         """Exchange a username and password for a bearer token."""
         with container.reading() as session:
             issued = service.authenticate(
-                session, container.passwords, container.tokens, container.clock, data.username, data.password
+                session, container.passwords, container.tokens, container.wall_clock, data.username, data.password
             )
         return TokenResponse(issued.access_token, issued.expires_in)
 

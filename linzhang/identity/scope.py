@@ -38,6 +38,7 @@ class Action(StrEnum):
     READ_EVENTS = "read_events"
     MANAGE_BUS = "manage_bus"
     READ_METRICS = "read_metrics"
+    MOVE_CLOCK = "move_clock"  # a training instance's test clock
 
 
 class Relation(StrEnum):
@@ -70,6 +71,7 @@ RULES: dict[Action, Rule] = {
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
     Action.MANAGE_BUS: Rule({}),
     Action.READ_METRICS: Rule({}),
+    Action.MOVE_CLOCK: Rule({}),
 }
 
 
@@ -111,6 +113,7 @@ ACTION_NAMES: dict[Action, str] = {
     Action.READ_EVENTS: "读取事件流",
     Action.MANAGE_BUS: "管理消息总线",
     Action.READ_METRICS: "读取运行指标",
+    Action.MOVE_CLOCK: "拨动测试时钟",
 }
 
 ROLE_NAMES: dict[Role, str] = {

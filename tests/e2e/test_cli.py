@@ -57,6 +57,20 @@ def test_worker_without_redis_explains_the_embedded_mode(tmp_path: Path) -> None
     assert "LINZHANG_REDIS_URL" in result.stderr
 
 
+def test_worker_refuses_a_subscriber_it_does_not_know(tmp_path: Path) -> None:
+    result = run_linzhang(
+        "worker",
+        "--subscriber",
+        "chiefs.inbox",
+        "--subscriber",
+        "no.such",
+        env={"LINZHANG_PATHS_VAR_DIR": str(tmp_path), "LINZHANG_REDIS_URL": "redis://127.0.0.1:1/0"},
+    )
+    assert result.returncode == 2
+    assert "没有这个订阅者：no.such" in result.stderr
+    assert "tasks.rollup" in result.stderr  # the ones it knows are named
+
+
 def _env(settings: Settings) -> dict[str, str]:
     return {
         "LINZHANG_DATABASE_URL": settings.database_url,

@@ -184,6 +184,7 @@ def test_done_work_never_escalates_and_submitted_waits(api: Api, clock: FixedClo
     assert run_sweep(api, "2021-04-01T09:00:00")["escalated"] == 0
     # Sent back, the issue is open and overdue again: it climbs.
     api.post(f"/tasks/{issue['id']}/verify", "gaosuntang", json={"accepted": False, "note": "未清理"})
+    at(api, clock, "2021-04-01T10:00:00")
     assert run_sweep(api, "2021-04-01T10:00:00")["escalated"] == 1
 
 
@@ -284,6 +285,7 @@ def test_racing_sweeps_escalate_each_task_once(world: Container, clock: FixedClo
         for _ in range(30):
             new_issue(api)
     as_of = datetime.fromisoformat(shanghai("2021-03-04T09:00:00"))
+    clock.set(as_of)
     results: list[int] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(3)

@@ -208,6 +208,8 @@ class InboxItemOut(msgspec.Struct):
     due_soon: bool
     days_overdue: int
     summons_id: int | None
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
 
 
 class InboxCounts(msgspec.Struct):
@@ -272,6 +274,7 @@ class InboxController(Controller):
                     overdue=item.overdue,
                     due_soon=item.due_soon,
                     days_overdue=item.days_overdue,
+                    provisional=item.provisional,
                     summons_id=item.summons_id,
                 )
                 for item in page.items

@@ -178,6 +178,8 @@ class InboxItemView:
     overdue: bool
     due_soon: bool
     days_overdue: int
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
     summons_id: int | None
 
 
@@ -230,7 +232,7 @@ def read_inbox(
     names = jurisdictions.lookup_many(
         session, list({code for row in page.items for code in (row.owner_code, row.holder_code)})
     )
-    items = [_item(row, today, soon_limit, names, ctx.categories) for row in page.items]
+    items = [_item(row, today, soon_limit, names, ctx.calendar, ctx.categories) for row in page.items]
     return InboxPage(items, page.next, counts)
 
 
@@ -248,6 +250,7 @@ def _item(
     today: dt.date,
     soon_limit: dt.date,
     names: dict[str, JurisdictionRef],
+    calendar: WorkCalendar,
     categories: Vocabulary | None = None,
 ) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
@@ -281,6 +284,7 @@ def _item(
         due_soon=due_soon,
         days_overdue=days_overdue(due_date, today, done=done),
         summons_id=row.summons_id,  # type: ignore[attr-defined]
+        provisional=calendar.is_provisional(deadline, today) or calendar.is_provisional(due_date, today),
     )
 
 

@@ -42,6 +42,8 @@ class TaskOut(msgspec.Struct):
     escalation_due_date: dt.date | None
     overdue: bool
     days_overdue: int
+    # A deadline in (or counted across) a year whose holidays nobody entered yet: it may still move.
+    provisional: bool
     target_quantity: int | float | None
     completed_quantity: int | float
     unit: str | None
@@ -144,6 +146,7 @@ def task_out(view: service.TaskView) -> TaskOut:
         due_date=view.due_date,
         escalation_due_date=view.escalation_due_date,
         overdue=view.overdue,
+        provisional=view.provisional,
         target_quantity=None if view.target_quantity is None else number(view.target_quantity),
         completed_quantity=number(view.completed_quantity),
         unit=view.unit,
@@ -506,9 +509,10 @@ class EscalationController(Controller):
     ) -> SweepOut:
         """Run one escalation sweep as of a time (default now); an as_of before the last sweep is refused."""
         authorize(principal, Action.RUN_SWEEP)
+        skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         with container.transaction() as session:
             result = escalation.sweep(
-                session, _context(container), data.as_of or container.clock.now(), principal.username
+                session, _context(container), data.as_of or container.clock.now(), principal.username, skew=skew
             )
         return SweepOut(result.escalated, result.as_of, result.sweep_id)
 

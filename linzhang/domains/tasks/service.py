@@ -123,6 +123,8 @@ class TaskView:
     escalation_due_date: dt.date | None
     overdue: bool
     days_overdue: int
+    # A deadline that falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
     target_quantity: Decimal | None
     completed_quantity: Decimal
     unit: str | None
@@ -186,6 +188,8 @@ def view(
     escalations: Sequence[EscalationView] = (),
     categories: Vocabulary | None = None,
     names: Mapping[str, str] | None = None,
+    *,
+    calendar: WorkCalendar,
 ) -> TaskView:
     """A task as the API shows it; ``names`` maps jurisdiction codes to names (see :func:`views`)."""
     named = names or {}
@@ -210,6 +214,8 @@ def view(
         escalation_due_date=task.escalation_due_date,
         overdue=is_overdue(task.due_date, today, done=done),
         days_overdue=days_overdue(task.due_date, today, done=done),
+        provisional=not done
+        and (calendar.is_provisional(task.due_date, today) or calendar.is_provisional(task.escalation_due_date, today)),
         target_quantity=task.target_quantity,
         completed_quantity=task.completed_quantity,
         unit=task.unit,
@@ -247,14 +253,19 @@ def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[
 
 
 def views(
-    session: Session, tasks: Sequence[Task], today: dt.date, categories: Vocabulary | None = None
+    session: Session,
+    tasks: Sequence[Task],
+    today: dt.date,
+    categories: Vocabulary | None = None,
+    *,
+    calendar: WorkCalendar,
 ) -> list[TaskView]:
     """Tasks as the API shows them, with their climbs and names: three queries for any number."""
     climbs = escalations_of(session, [task.id for task in tasks])
     codes = {code for task in tasks for code in (task.jurisdiction_code, task.holder_code)}
     codes.update(code for found in climbs.values() for e in found for code in (e.from_code, e.to_code))
     names = jurisdictions.names(session, sorted(codes))
-    return [view(task, today, climbs[task.id], categories, names) for task in tasks]
+    return [view(task, today, climbs[task.id], categories, names, calendar=calendar) for task in tasks]
 
 
 def snapshot(task: Task) -> TaskSnapshot:
@@ -461,7 +472,7 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
     session.flush()
     record_change(session, task, now, principal.username, "created", kind=task.kind, due_date=task.due_date.isoformat())
     publish(session, created_event(task, now))
-    return views(session, [task], today, ctx.categories)[0]
+    return views(session, [task], today, ctx.categories, calendar=ctx.calendar)[0]
 
 
 def split_task(
@@ -525,7 +536,7 @@ def split_task(
         TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
         *(created_event(child, now) for child in created),
     )
-    return views(session, created, today, ctx.categories)
+    return views(session, created, today, ctx.categories, calendar=ctx.calendar)
 
 
 def report_progress(
@@ -690,7 +701,7 @@ def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
     task = _load(session, principal, task_id, Action.READ, lock=False)
-    return views(session, [task], ctx.today(), ctx.categories)[0]
+    return views(session, [task], ctx.today(), ctx.categories, calendar=ctx.calendar)[0]
 
 
 def get_tasks(
@@ -702,7 +713,7 @@ def get_tasks(
     tasks = session.execute(
         select(Task).where(Task.id.in_(set(task_ids)), in_subtree(Task.jurisdiction_path, subtree_of(principal)))
     ).scalars()
-    return {view.id: view for view in views(session, list(tasks), ctx.today())}
+    return {view.id: view for view in views(session, list(tasks), ctx.today(), ctx.categories, calendar=ctx.calendar)}
 
 
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
@@ -782,4 +793,4 @@ def list_tasks(
         key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
     tasks = list(session.execute(query.limit(limit + 1)).scalars())
     page = page_of(tasks, limit, key)
-    return Page(views(session, page.items, today, ctx.categories), page.next)
+    return Page(views(session, page.items, today, ctx.categories, calendar=ctx.calendar), page.next)

@@ -1,7 +1,7 @@
 """retention: the event feed's horizon, the periodic jobs' record, events by age
 
 Revision ID: 0009_retention
-Revises: 0004_assessment_versions
+Revises: 0006_bus_queues
 Create Date: 2026-12-01 19:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0009_retention"
-down_revision: str | None = "0004_assessment_versions"
+down_revision: str | None = "0006_bus_queues"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
