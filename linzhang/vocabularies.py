@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from linzhang.settings import config_file
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -75,7 +77,7 @@ CATEGORIES_FILE = "categories.toml"
 @functools.cache
 def categories_at(config_dir: Path) -> Vocabulary:
     """The task categories of a config folder, read once per process."""
-    return load_categories(config_dir / CATEGORIES_FILE)
+    return load_categories(config_file(CATEGORIES_FILE, config_dir))
 
 
 def vocabulary(name: str, config_dir: Path) -> Vocabulary | None:

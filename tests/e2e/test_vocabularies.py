@@ -42,7 +42,7 @@ def test_built_in_vocabularies_name_every_code_in_chinese(api: Api) -> None:
 
 def test_categories_come_from_the_configured_file_in_its_order(api: Api, container: Container) -> None:
     response = api.get("/vocabularies/categories", "village-chief").json()["items"]
-    configured = load_categories(container.settings.config_path / "categories.toml")
+    configured = load_categories(container.settings.config_file("categories.toml"))
     assert [(item["code"], item["name"]) for item in response] == [(t.code, t.name) for t in configured.terms]
     assert {"code": "fire_prevention", "name": "森林防火"} in response
 
