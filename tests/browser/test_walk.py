@@ -127,7 +127,8 @@ def test_the_daily_walk(context: BrowserContext, live_server: LiveServer, reques
         city.get_by_role("link", name="下载排名表（xlsx）").click()
     saved = download.value.path()
     assert Path(saved).read_bytes()[:2] == b"PK"
-    assert download.value.suggested_filename == "assessment-2021.xlsx"
+    # The workbook names its period and the version it prints (docs/adr/0012).
+    assert download.value.suggested_filename == "assessment-2021-v1.xlsx"
     city.goto(f"{server.base_url}/coverage?code=500101")
     expect(city.locator("ul.tree")).to_contain_text("缺林长")
     shot(city, "coverage-phone")
