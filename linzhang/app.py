@@ -18,6 +18,7 @@ from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.problems import exception_handlers
 from linzhang.api.request_context import request_context_middleware
+from linzhang.api.request_guard import guard_request
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
@@ -83,6 +84,7 @@ def create_app(
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers=exception_handlers,
+        before_request=guard_request(settings.http.max_json_depth),
         middleware=[authentication_middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,

@@ -18,6 +18,7 @@ from linzhang.domains.tasks import consumers as task_consumers
 from linzhang.domains.tasks import escalation
 from linzhang.domains.tasks.service import TasksContext, policy_at
 from linzhang.identity.passwords import Passwords
+from linzhang.identity.throttle import login_throttle
 from linzhang.identity.tokens import Tokens
 from linzhang.settings import Settings, ensure_secret_key
 from linzhang.workdays import load_calendar
@@ -71,6 +72,7 @@ def bootstrap(
         tokens=Tokens(ensure_secret_key(settings), settings.security.token_ttl_seconds),
         lookup_jurisdiction=jurisdictions_public.lookup,
         calendar=calendar,
+        login_throttle=login_throttle(settings, session_factory, SystemClock()),
     )
     _schedule_jobs(container, tasks_context)
     return container

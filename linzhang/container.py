@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linzhang.bus import Bus, EmbeddedBus, SubscriberRegistry
 from linzhang.clock import Clock
 from linzhang.identity.passwords import Passwords
+from linzhang.identity.throttle import LoginThrottle
 from linzhang.identity.tokens import Tokens
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import Settings
@@ -30,6 +31,7 @@ class Container:
     tokens: Tokens
     lookup_jurisdiction: JurisdictionLookup
     calendar: WorkCalendar
+    login_throttle: LoginThrottle
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
 
@@ -47,4 +49,5 @@ class Container:
 
     def close(self) -> None:
         self.bus.broker.close()
+        self.passwords.close()
         self.engine.dispose()

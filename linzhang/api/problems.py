@@ -33,24 +33,25 @@ def problem(
 
 def _validation_detail(errors: Any) -> str:
     if not isinstance(errors, list) or not errors:
-        return "the request is not valid"
+        return "请求无效"
     parts = []
     for error in errors:
         if isinstance(error, dict):
             key = error.get("key")
             message = error.get("message", "invalid")
             parts.append(f"{key}: {message}" if key else str(message))
-    return "; ".join(parts) or "the request is not valid"
+    return "请求无效：" + "; ".join(parts) if parts else "请求无效"
 
 
 def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(400, _validation_detail(errors), instance=request.url.path, errors=errors)
+    return problem(400, _validation_detail(errors), instance=request.url.path, code="invalid_request", errors=errors)
 
 
 def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     detail = exc.detail or HTTPStatus(exc.status_code).phrase
-    response = problem(exc.status_code, detail, instance=request.url.path)
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    response = problem(exc.status_code, detail, instance=request.url.path, code=code)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -79,10 +79,17 @@ class Principal:
     chief_id: int | None = None
     # Actions an integration account may take beyond reading (its grant).
     grants: frozenset[Action] = field(default_factory=frozenset)
+    # The name others see for this account's acts (a chief's own name, an office's name).
+    display_name: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def shown_as(self) -> str:
+        """How the caller appears as a creator or actor: never another person's username."""
+        return self.display_name or self.username
 
 
 def can_read(principal: Principal, object_path: str) -> bool:
@@ -98,9 +105,8 @@ def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH
     if principal.is_admin:
         return
     rule = RULES[action]
-    relation = rule.relations.get(principal.role)
-    if principal.role is Role.INTEGRATION and action in principal.grants and action is not Action.READ:
-        relation = rule.relations.get(Role.OFFICE, Relation.WITHIN)
+    role = acting_role(principal, action)
+    relation = rule.relations.get(role)
     if relation is None and not rule.relations:
         # An administrators' action: refusing it says nothing about any object.
         raise PermissionDenied(f"only administrators may {action.value.replace('_', ' ')}")
@@ -111,12 +117,40 @@ def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH
         raise NotFound(f"no such {what}")
     if relation is None:
         raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')}")
-    if principal.role in rule.city_only and len(path_codes(principal.path)) != 1:
+    if role in rule.city_only and len(path_codes(principal.path)) != 1:
         raise PermissionDenied(f"only the city's {principal.role.value} may {action.value.replace('_', ' ')}")
     if relation is Relation.OWN and object_path != principal.path:
         raise PermissionDenied(f"only the {what}'s own jurisdiction may {action.value.replace('_', ' ')} it")
     if relation is Relation.BELOW and not is_below(object_path, principal.path):
         raise PermissionDenied(f"{action.value.replace('_', ' ')} is for a {what} below your jurisdiction")
+
+
+def acting_role(principal: Principal, action: Action) -> Role:
+    """The role whose rule applies: a granted action is taken under the office's rule, limits included."""
+    rule = RULES[action]
+    if principal.role is Role.INTEGRATION and action in principal.grants and Role.INTEGRATION not in rule.relations:
+        return Role.OFFICE
+    return principal.role
+
+
+def grant_refusal(action: Action, path: str, *, lowest_level: bool) -> str | None:
+    """Why ``action`` can never work for an integration account bound at ``path``, or None.
+
+    A grant lends the office's rule for the action; an action no office may take, a city-only action
+    for an account below the city, or an action on work from below for an account at the lowest level
+    would be a grant that is refused every time it is used.
+    """
+    rule = RULES[action]
+    if Role.INTEGRATION in rule.relations:
+        return None
+    relation = rule.relations.get(Role.OFFICE)
+    if relation is None:
+        return f"只有管理员可以执行 {action.value}，不能授予接口账号"
+    if Role.OFFICE in rule.city_only and len(path_codes(path)) != 1:
+        return f"{action.value} 只能由市级执行，不能授予市级以下的接口账号"
+    if relation is Relation.BELOW and lowest_level:
+        return f"{action.value} 针对下级的工作，最低一级的接口账号用不到"
+    return None
 
 
 def subtree_of(principal: Principal) -> str:

@@ -45,7 +45,13 @@ def test_token_for_good_credentials(api: Api) -> None:
     assert body["token_type"] == "bearer"
     assert body["expires_in"] > 0
     me = api.get("/me", headers={"authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "wanzhou", "role": "chief", "jurisdiction_code": "500101", "chief_id": None}
+    assert me.json() == {
+        "username": "wanzhou",
+        "role": "chief",
+        "jurisdiction_code": "500101",
+        "chief_id": None,
+        "display_name": "万州区林长",
+    }
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,7 @@ def test_bad_credentials_are_one_401(api: Api, username: str, password: str) -> 
     response = api.post("/auth/token", json={"username": username, "password": password})
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "wrong username or password" in response.json()["detail"]
+    assert response.json()["code"] == "bad_credentials"
 
 
 def test_token_body_must_be_well_formed(api: Api) -> None:
@@ -114,15 +120,23 @@ def test_admin_creates_users_and_others_may_not(api: Api, world: Container) -> N
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"username": "x", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"}, 422, "username"),
-        ({"username": "shorty", "password": "short", "role": "chief", "jurisdiction_code": "50"}, 422, "8 characters"),
+        (
+            {"username": "x", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"},
+            422,
+            "invalid_username",
+        ),
+        (
+            {"username": "shorty", "password": "short", "role": "chief", "jurisdiction_code": "50"},
+            422,
+            "password_too_short",
+        ),
         (
             {"username": "wanzhou", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"},
             409,
             "taken",
         ),
         ({"username": "nowhere", "password": "long enough pw", "role": "chief", "jurisdiction_code": "99"}, 422, "99"),
-        ({"username": "floating", "password": "long enough pw", "role": "chief"}, 422, "bound to a jurisdiction"),
+        ({"username": "floating", "password": "long enough pw", "role": "chief"}, 422, "jurisdiction_required"),
         (
             {"username": "emperor", "password": "long enough pw", "role": "emperor", "jurisdiction_code": "50"},
             400,

@@ -139,7 +139,7 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert duplicate.exit_code == 1
-    assert "taken" in duplicate.output
+    assert "已被使用" in duplicate.output
     nowhere = runner.invoke(
         cli,
         [

@@ -39,7 +39,7 @@ from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import Conflict, InvalidInput, NotFound
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.pagination import CursorRank, CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree
 
 LEVELS = ("city", "district", "township", "village")
@@ -207,7 +207,7 @@ def compute(
                 period=period.key,
                 as_of=day,
                 computed_at=now,
-                computed_by=principal.username,
+                computed_by=principal.shown_as,
                 rubric_digest=ctx.rubric_digest,
                 assessed=0,
             )
@@ -332,12 +332,9 @@ def list_scores(
     query = select(results).where(
         results.c.run_id == run_id, results.c.level == level, in_subtree(results.c.path, subtree_of(principal))
     )
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorRank, CursorText])
     if after is not None:
-        try:
-            last_rank, last_code = int(after[0]), str(after[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+        last_rank, last_code = after
         query = query.where(
             (rank_key > last_rank) | ((rank_key == last_rank) & (results.c.jurisdiction_code > last_code))
         )
@@ -400,7 +397,7 @@ def record_veto(
             jurisdiction_code=code,
             path=path,
             reason=reason,
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             recorded_at=ctx.clock.now(),
         )
     )
@@ -433,7 +430,7 @@ def award_bonus(
             path=path,
             item=item,
             reason=reason,
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             recorded_at=ctx.clock.now(),
         )
     )

@@ -16,7 +16,7 @@ from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
 from linzhang.errors import InvalidInput, NotFound
 from linzhang.identity import Action, Principal, authorize
-from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.pagination import CursorDate, CursorId64, Page, decode_cursor, page_of
 from linzhang.references import JurisdictionLookup
 from linzhang.workdays import WorkCalendar
 
@@ -126,12 +126,9 @@ def read_inbox(
     query = select(i).where(i.c.jurisdiction_code == code, i.c.open.is_(True))
     if box is not Box.ALL:
         query = query.where(i.c.box == box.value)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
     if after is not None:
-        try:
-            deadline, last_id = dt.date.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+        deadline, last_id = after
         query = query.where(or_(i.c.deadline > deadline, and_(i.c.deadline == deadline, i.c.id > last_id)))
     rows = session.execute(query.order_by(i.c.deadline, i.c.id).limit(limit + 1)).all()
     page = page_of(list(rows), limit, lambda row: [row.deadline.isoformat(), row.id])

@@ -15,20 +15,35 @@ COLUMNS = ("code", "name", "level", "parent_code")
 def read_divisions(text: str) -> Iterator[tuple[int, Division]]:
     """Parse the file's rows, each with its line number; the first bad row raises :class:`InvalidDivision`."""
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        raise InvalidDivision("the file is empty", 1)
-    if tuple(column.strip().lower() for column in header) != COLUMNS:
-        raise InvalidDivision(f"the header must be {','.join(COLUMNS)}, got {','.join(header)}", 1)
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(COLUMNS):
-            raise InvalidDivision(f"expected {len(COLUMNS)} columns, got {len(row)}", line)
-        yield line, parse_division(row[0], row[1], row[2], row[3], line)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InvalidDivision("the file is empty", 1)
+        if tuple(column.strip().lower() for column in header) != COLUMNS:
+            raise InvalidDivision(f"the header must be {','.join(COLUMNS)}, got {','.join(header)[:200]}", 1)
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(COLUMNS):
+                raise InvalidDivision(f"expected {len(COLUMNS)} columns, got {len(row)}", line)
+            yield line, parse_division(row[0], row[1], row[2], row[3], line)
+    except csv.Error as exc:
+        # The csv module refuses a field over its limit (128 KiB) and malformed quoting.
+        limit_kib = csv.field_size_limit() // 1024
+        reason = f"字段超过 {limit_kib} KiB" if "field limit" in str(exc) else f"CSV 格式错误（{exc}）"
+        raise InvalidDivision(reason, reader.line_num) from None
+
+
+def decode_division_file(data: bytes) -> str:
+    """The file's text; a file that is not UTF-8 is refused with the line of its first bad byte."""
+    try:
+        # utf-8-sig: files saved by spreadsheet programs start with a byte-order mark.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidDivision("文件不是 UTF-8 编码（请以 UTF-8 另存为 CSV）", line) from None
 
 
 def read_division_file(path: Path) -> list[tuple[int, Division]]:
-    # utf-8-sig: files saved by spreadsheet programs start with a byte-order mark.
-    return list(read_divisions(path.read_text(encoding="utf-8-sig")))
+    return list(read_divisions(decode_division_file(path.read_bytes())))

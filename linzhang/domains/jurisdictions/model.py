@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -75,6 +76,8 @@ def parse_division(code: str, name: str, level: str, parent_code: str | None, li
         raise InvalidDivision(f"{code}: the name is empty", line)
     if len(name) > NAME_MAX:
         raise InvalidDivision(f"{code}: the name is longer than {NAME_MAX} characters", line)
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        raise InvalidDivision(f"{code}: 名称含有控制字符（如 NUL）", line)
     try:
         parsed_level = Level(level.strip())
     except ValueError:

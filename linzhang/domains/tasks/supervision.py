@@ -26,7 +26,7 @@ from linzhang.domains.tasks.tables import Task
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import decode_cursor, encode_cursor
+from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
 
 
@@ -108,12 +108,9 @@ def escalation_board(
     }
     labels = ctx.policy.buckets()
     query = select(Task).where(held)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
     if after is not None:
-        try:
-            due, last_id = dt.date.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("the cursor is not one this server issued", field="cursor") from None
+        due, last_id = after
         query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
     tasks = list(session.execute(query.order_by(Task.due_date, Task.id).limit(limit + 1)).scalars())
     more = len(tasks) > limit
@@ -174,8 +171,8 @@ def comment(session: Session, principal: Principal, ctx: TasksContext, task_id: 
     body = _text(text, "text")
     now = ctx.clock.now()
     changed(task, now)
-    record_change(session, task, now, principal.username, "commented", text=body)
-    publish(session, TaskCommented(task=snapshot(task), author=principal.username, text=body, occurred_at=now))
+    record_change(session, task, now, principal.shown_as, "commented", text=body)
+    publish(session, TaskCommented(task=snapshot(task), author=principal.shown_as, text=body, occurred_at=now))
     return get_task(session, principal, ctx, task_id)
 
 
@@ -193,12 +190,12 @@ def supervise(
     task.escalation_due_date = deadline
     task.next_escalation_on = deadline
     changed(task, now)
-    record_change(session, task, now, principal.username, "supervised", note=body, new_due_date=deadline.isoformat())
+    record_change(session, task, now, principal.shown_as, "supervised", note=body, new_due_date=deadline.isoformat())
     publish(
         session,
         TaskSupervised(
             task=snapshot(task),
-            supervisor=principal.username,
+            supervisor=principal.shown_as,
             supervisor_code=principal.jurisdiction_code or "",
             note=body,
             new_due_date=deadline,
@@ -221,12 +218,12 @@ def record_summons(
         raise InvalidInput("held_on is before the task existed", field="held_on")
     now = ctx.clock.now()
     changed(task, now)
-    record_change(session, task, now, principal.username, "summons", held_on=held_on.isoformat(), note=body)
+    record_change(session, task, now, principal.shown_as, "summons", held_on=held_on.isoformat(), note=body)
     publish(
         session,
         TaskSummonsRecorded(
             task=snapshot(task),
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             summoning_code=principal.jurisdiction_code or "",
             held_on=held_on,
             note=body,
