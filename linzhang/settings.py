@@ -61,6 +61,7 @@ class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True):
     password_memory_kib: Annotated[int, msgspec.Meta(ge=8)] = 65536
     password_hash_threads: PositiveInt = 1
     password_hash_queue: PositiveInt = 64
+    password_hash_nice: Annotated[int, msgspec.Meta(ge=0, le=19)] = 15
     password_min_length: Annotated[int, msgspec.Meta(ge=8, le=128)] = 10
 
 
@@ -70,6 +71,7 @@ class LoginSettings(_Section, frozen=True, forbid_unknown_fields=True):
     backoff_seconds: PositiveFloat = 1.0
     backoff_max_seconds: PositiveFloat = 900.0
     failure_window_seconds: PositiveInt = 3600
+    refusal_delay_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
 
 
 class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):

@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from linzhang.api.schemas import Id32
 from linzhang.container import Container
-from linzhang.errors import InvalidInput, NotFound, Unauthorized
+from linzhang.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from linzhang.identity import service
 from linzhang.identity.passwords import MAX_PASSWORD_LENGTH
 from linzhang.identity.scope import Action, Principal, Role, authorize
@@ -120,16 +120,21 @@ class IdentityController(Controller):
         """Exchange a username and password for a bearer token (throttled per account and address)."""
         throttle = container.login_throttle
         attempt = LoginAttempt(data.username, client_address(request))
-        await anyio.to_thread.run_sync(throttle.check, attempt)
-        credentials = await anyio.to_thread.run_sync(_credentials, container, data.username)
-        # The slow hash runs on the passwords' own pool; no request thread waits for it.
-        matches = await container.passwords.verify_async(credentials.password_hash, data.password)
         try:
-            issued = service.issue_token(container.tokens, container.clock, credentials, matches)
-        except Unauthorized:
-            await anyio.to_thread.run_sync(throttle.failed, attempt)
+            async with throttle.one_at_a_time(attempt):
+                await anyio.to_thread.run_sync(throttle.check, attempt)
+                credentials = await anyio.to_thread.run_sync(_credentials, container, data.username)
+                # The slow hash runs on the passwords' own pool; no request thread waits for it.
+                matches = await container.passwords.verify_async(credentials.password_hash, data.password)
+                try:
+                    issued = service.issue_token(container.tokens, container.clock, credentials, matches)
+                except Unauthorized:
+                    await anyio.to_thread.run_sync(throttle.failed, attempt)
+                    raise
+                await anyio.to_thread.run_sync(throttle.succeeded, attempt)
+        except TooManyRequests as refused:
+            await throttle.answer_slowly(refused)
             raise
-        await anyio.to_thread.run_sync(throttle.succeeded, attempt)
         return TokenResponse(issued.access_token, issued.expires_in)
 
     @get("/me", sync_to_thread=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
@@ -18,6 +19,8 @@ MAX_PASSWORD_LENGTH = 256
 COMMON_PASSWORDS_FILE = "common-passwords.txt"
 # A client told to come back when the hashing queue is full waits this long (seconds).
 BUSY_RETRY_AFTER_SECONDS = 1
+# The highest niceness Linux knows.
+MAX_NICE = 19
 
 
 class Passwords:
@@ -33,7 +36,12 @@ class Passwords:
             time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib, parallelism=1
         )
         self.min_length = settings.password_min_length
-        self._pool = ThreadPoolExecutor(settings.password_hash_threads, thread_name_prefix="password-hash")
+        self._pool = ThreadPoolExecutor(
+            settings.password_hash_threads,
+            thread_name_prefix="password-hash",
+            initializer=_lower_priority,
+            initargs=(settings.password_hash_nice,),
+        )
         self._places = threading.BoundedSemaphore(settings.password_hash_threads + settings.password_hash_queue)
         # Verifying against this when the user does not exist takes as long as a real check.
         self._dummy = self._hasher.hash("not a password of anyone")
@@ -70,6 +78,17 @@ class Passwords:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _lower_priority(nice: int) -> None:
+    """Make the calling thread nicer (Linux schedules threads one by one; elsewhere nothing happens)."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + nice, MAX_NICE))
+    except OSError:
+        pass  # not permitted here: the pool still bounds the hashing
 
 
 @cache

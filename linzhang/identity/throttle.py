@@ -9,7 +9,10 @@ configured (shared by every server, expiring by themselves), in the database oth
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -117,6 +120,10 @@ class DatabaseFailureCounters:
                 continue
 
     def clear(self, key: str) -> None:
+        # Most logins succeed with no failure counted: a read spares them a write transaction.
+        with self._sessions() as session:
+            if session.scalar(select(LoginFailure.key).where(LoginFailure.key == key)) is None:
+                return
         with self._sessions() as session, session.begin():
             session.execute(delete(LoginFailure).where(LoginFailure.key == key))
 
@@ -167,6 +174,29 @@ class LoginThrottle:
         self._counters = counters
         self._settings = settings
         self._clock = clock
+        # One login per account at a time in this process (the event loop's): a burst of parallel
+        # guesses would otherwise all pass the check before the first failure is counted.
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def one_at_a_time(self, attempt: LoginAttempt) -> AsyncIterator[None]:
+        """Wait for the account's turn: its logins are checked one after the other, never in parallel."""
+        key = attempt.keys[0]
+        lock, waiting = self._turns.get(key, (asyncio.Lock(), 0))
+        self._turns[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[key]
+            if waiting <= 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, waiting - 1)
+
+    async def answer_slowly(self, refusal: TooManyRequests) -> None:
+        """Hold a refused login's answer a moment: a client retrying in a loop costs the server nothing."""
+        await asyncio.sleep(min(self._settings.refusal_delay_seconds, refusal.retry_after))
 
     def check(self, attempt: LoginAttempt) -> None:
         """Raise :class:`TooManyRequests` while either the account or the address has to wait."""

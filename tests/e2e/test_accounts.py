@@ -3,6 +3,7 @@ usernames; the login throttle; grants under the role's rules; display names inst
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, update
 from linzhang.container import Container
 from linzhang.identity import Action, Role
 from linzhang.identity.tables import users_table
+from linzhang.identity.throttle import LoginAttempt
 from linzhang.settings import Settings
 from tests.conftest import make_settings
 from tests.support.world import PASSWORD, Api, add_user, api_client, seed_tree
@@ -181,7 +183,12 @@ def throttled(settings: Settings, database_url: str, tmp_path: Any, registry: An
     tight = make_settings(
         database_url,
         tmp_path / "var-throttled",
-        login={"account_free_failures": 3, "address_free_failures": 8, "backoff_seconds": 1.0},
+        login={
+            "account_free_failures": 3,
+            "address_free_failures": 8,
+            "backoff_seconds": 1.0,
+            "refusal_delay_seconds": 0.3,
+        },
     )
     container = bootstrap(tight, registry=registry)
     try:
@@ -212,8 +219,10 @@ def test_failed_logins_back_off_per_account_with_retry_after(throttled: tuple[Ap
     # The fourth failure starts the back-off ...
     assert login(api, "wanzhou", "wrong password!").status_code == 401
     assert checks == 4
-    # ... during which even the right password is not checked at all.
+    # ... during which even the right password is not checked at all, and the refusal is held a moment.
+    started = time.monotonic()
     blocked = login(api, "WanZhou", PASSWORD)
+    assert time.monotonic() - started >= 0.3
     assert blocked.status_code == 429
     assert blocked.headers["content-type"].startswith("application/problem+json")
     assert blocked.json()["code"] == "login_throttled"
@@ -268,6 +277,35 @@ def test_a_full_hashing_queue_answers_429_without_hashing(world: Container, sett
         assert response.headers["retry-after"] == "1"
     finally:
         passwords.close()
+
+
+def test_logins_of_one_account_are_checked_one_after_the_other(throttled: tuple[Api, Container]) -> None:
+    """A burst of parallel guesses cannot all pass the throttle before the first failure is counted."""
+    _api, container = throttled
+    throttle = container.login_throttle
+    running = 0
+    most = 0
+
+    async def guess(username: str) -> None:
+        nonlocal running, most
+        async with throttle.one_at_a_time(LoginAttempt(username, "198.51.100.7")):
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+
+    async def burst() -> None:
+        await asyncio.gather(*(guess(name) for name in ["wanzhou", "WANZHOU", "WanZhou"] * 5))
+
+    asyncio.run(burst())
+    assert most == 1
+
+    async def two_accounts() -> None:
+        await asyncio.gather(*(guess(name) for name in ["wanzhou", "admin"] * 5))
+
+    most = 0
+    asyncio.run(two_accounts())
+    assert most == 2
 
 
 # --- grants obey the role's rules -------------------------------------------------------------------
