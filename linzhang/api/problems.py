@@ -9,11 +9,15 @@ import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from linzhang.errors import LinzhangError, TooManyRequests
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("linzhang.http")
+# Seconds a client is asked to wait when the database is restarting or its connections are all busy.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def problem(
@@ -68,6 +72,28 @@ def _on_domain(request: Request[Any, Any, Any], exc: LinzhangError) -> Response[
     return response
 
 
+def _on_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+        return _on_unexpected(request, exc)
+    # The database is restarting or out of reach: nothing was written; the client may try again soon.
+    log.warning("request.database_unavailable", path=request.url.path, method=request.method, error=type(exc).__name__)
+    response = problem(
+        503,
+        "数据库暂时不可用，本次操作未保存，请稍后重试",
+        instance=request.url.path,
+        code="database_unavailable",
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _on_pool_exhausted(request: Request[Any, Any, Any], exc: PoolTimeout) -> Response[dict[str, Any]]:
+    log.warning("request.database_busy", path=request.url.path, method=request.method)
+    response = problem(503, "系统繁忙，请稍后重试", instance=request.url.path, code="database_busy")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("request.failed", path=request.url.path, method=request.method)
     return problem(500, "an internal error occurred; it has been logged", instance=request.url.path)
@@ -77,6 +103,8 @@ exception_handlers: ExceptionHandlersMap = {
     ValidationException: _on_validation,
     HTTPException: _on_http,
     LinzhangError: _on_domain,
+    DBAPIError: _on_database_error,
+    PoolTimeout: _on_pool_exhausted,
     Exception: _on_unexpected,
 }
 

@@ -3,6 +3,10 @@
 Run it from the project folder::
 
     python -m tests.support.worker_process --threads 4 [--prefetch 8] [--slow 0.3] [--slow-commit 0.2]
+    python -m tests.support.worker_process --scheduler
+
+With ``--scheduler`` it runs what ``linzhang scheduler`` runs (relay, redelivery, periodic jobs) instead
+of worker threads.
 
 Settings come from the environment like any ``linzhang`` process (``LINZHANG_DATABASE_URL``,
 ``LINZHANG_REDIS_URL``, ``LINZHANG_BUS_QUEUE_NAME``, ...). The subscribers are the test ones of
@@ -32,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
+from linzhang.container import Container
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
 from tests.support.bus import SampleRecorded, recording_handler, slow_handler
@@ -80,8 +85,11 @@ def worker_process(
     slow_commit_seconds: float = 0.0,
     prefetch: int | None = None,
     ready_timeout: float = 15.0,
+    scheduler: bool = False,
 ) -> Iterator[subprocess.Popen[str]]:
     """Start a worker process for ``settings`` and wait until it is ready; end it on leaving, whatever happens.
+
+    ``scheduler``: the process relays and resends instead of consuming (a ``linzhang scheduler``).
 
     Leaving normally asks it to stop (SIGTERM) and waits a bounded time; a process that is still alive
     after that, or when the block raised, is killed.
@@ -93,6 +101,8 @@ def worker_process(
         command += ["--slow-commit", str(slow_commit_seconds)]
     if prefetch is not None:
         command += ["--prefetch", str(prefetch)]
+    if scheduler:
+        command.append("--scheduler")
     process = subprocess.Popen(
         command, cwd=PROJECT_DIR, env=settings_environment(settings), stdout=subprocess.PIPE, text=True
     )
@@ -133,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefetch", type=int, default=None, help="messages fetched ahead (default: the bus's)")
     parser.add_argument("--slow", type=float, default=0.0, help="seconds each handler takes after its write")
     parser.add_argument("--slow-commit", type=float, default=0.0, help="seconds every session commit takes")
+    parser.add_argument("--scheduler", action="store_true", help="relay and resend instead of consuming")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -151,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         # A slow database commit: whatever the consumer commits, it commits that much later.
         event.listen(container.session_factory, "before_commit", lambda _session: time.sleep(args.slow_commit))
     try:
+        if args.scheduler:
+            return _run_scheduler(container, stop, parent)
         worker = container.bus.start_worker(args.threads, args.prefetch)
         try:
             print(READY, flush=True)
@@ -161,6 +174,18 @@ def main(argv: list[str] | None = None) -> int:
             worker.stop(timeout=10_000)
     finally:
         container.close()
+    return 0
+
+
+def _run_scheduler(container: Container, stop: threading.Event, parent: int) -> int:
+    loop = threading.Thread(target=container.bus.run_scheduler, args=(stop,), name="scheduler", daemon=True)
+    loop.start()
+    print(READY, flush=True)
+    while not stop.wait(0.2) and os.getppid() == parent:
+        pass
+    stop.set()
+    container.bus.wake()
+    loop.join(timeout=15)
     return 0
 
 
