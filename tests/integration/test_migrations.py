@@ -105,12 +105,22 @@ def test_account_lifecycle_migration_names_accounts_and_folds_usernames(scratch_
         )
         _insert_account(connection, "City-Office", "office", "50")
         _insert_account(connection, "wang", "chief", "50", chief_id=7)
+        connection.execute(
+            text(
+                "INSERT INTO tasks_sweeps (id, as_of, started_at, actor, escalated)"
+                " VALUES ('s1', :now, :now, 'City-Office', 0), ('s2', :now, :now, 'sweep', 0)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
     upgrade(scratch_engine)
     with scratch_engine.connect() as connection:
         rows = dict(connection.execute(text("SELECT username, display_name FROM identity_users")).all())
         folded = set(connection.execute(text("SELECT username_folded FROM identity_users")).scalars())
+        actors = dict(connection.execute(text("SELECT id, actor FROM tasks_sweeps")).all())
     assert rows == {"City-Office": "重庆市林长办", "wang": "王林长"}
     assert folded == {"city-office", "wang"}
+    # What an account did before is shown by its name from now on.
+    assert actors == {"s1": "重庆市林长办", "s2": "sweep"}
 
 
 def test_account_lifecycle_migration_stops_on_usernames_differing_only_in_case(scratch_engine: Engine) -> None:

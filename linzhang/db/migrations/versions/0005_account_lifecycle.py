@@ -7,7 +7,8 @@ Create Date: 2026-12-01 19:30:00
 Usernames become unique case-folded (``Admin`` cannot sit beside ``admin``). Existing accounts that
 differ only in case stop the upgrade with their names: an administrator renames one of them first.
 Existing accounts get a display name: a chief account its chief's name, the others their
-jurisdiction's name and their role.
+jurisdiction's name and their role; what they did before (task creators, timelines, sweeps,
+assessments) is shown by that name from now on instead of their username.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Columns that name who did something, by username until this revision.
+ACTOR_COLUMNS = (
+    ("tasks_tasks", "created_by"),
+    ("tasks_timeline", "actor"),
+    ("tasks_sweeps", "actor"),
+    ("assessments_vetoes", "recorded_by"),
+    ("assessments_bonuses", "recorded_by"),
+    ("assessments_runs", "computed_by"),
+)
 ROLE_LABELS = {"admin": "系统管理员", "office": "林长办", "chief": "林长", "integration": "对接系统"}
 DISPLAY_NAME_MAX_LENGTH = 64
 
@@ -63,10 +73,19 @@ def upgrade() -> None:
         name = chief_names.get(row.chief_id) if row.chief_id is not None else None
         if not name:
             name = unit_names.get(row.jurisdiction_code, "")[: DISPLAY_NAME_MAX_LENGTH - len(label)] + label
+        name = name[:DISPLAY_NAME_MAX_LENGTH]
         connection.execute(
             users.update()
             .where(users.c.id == row.id)
-            .values(username_folded=row.username.casefold(), display_name=name[:DISPLAY_NAME_MAX_LENGTH])
+            .values(username_folded=row.username.casefold(), display_name=name)
+        )
+
+    # One pass over each table: a correlated look-up by username (unique, indexed) per row.
+    for table_name, column_name in ACTOR_COLUMNS:
+        op.execute(
+            f"UPDATE {table_name} SET {column_name} = (SELECT u.display_name FROM identity_users u"
+            f" WHERE u.username = {table_name}.{column_name})"
+            f" WHERE {column_name} IN (SELECT username FROM identity_users)"
         )
 
     with op.batch_alter_table("identity_users", schema=None) as batch_op:
