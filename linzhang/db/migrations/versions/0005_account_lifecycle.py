@@ -82,11 +82,13 @@ def upgrade() -> None:
 
     # One pass over each table: a correlated look-up by username (unique, indexed) per row.
     for table_name, column_name in ACTOR_COLUMNS:
-        op.execute(
-            f"UPDATE {table_name} SET {column_name} = (SELECT u.display_name FROM identity_users u"
+        # The names come from ACTOR_COLUMNS above, never from input.
+        statement = (
+            f"UPDATE {table_name} SET {column_name} = (SELECT u.display_name FROM identity_users u"  # noqa: S608
             f" WHERE u.username = {table_name}.{column_name})"
             f" WHERE {column_name} IN (SELECT username FROM identity_users)"
         )
+        op.execute(statement)
 
     with op.batch_alter_table("identity_users", schema=None) as batch_op:
         batch_op.alter_column("username_folded", existing_type=sa.String(length=64), nullable=False)
