@@ -18,6 +18,7 @@ from linzhang.contracts.tasks import (
     TaskSnapshot,
     TaskSplit,
     TaskSubmitted,
+    TaskSummonsPlanned,
     TaskSummonsRecorded,
     TaskSupervised,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "TaskSnapshot",
     "TaskSplit",
     "TaskSubmitted",
+    "TaskSummonsPlanned",
     "TaskSummonsRecorded",
     "TaskSupervised",
     "decode_event",

@@ -237,7 +237,7 @@ def _load_season(container: Container, rng: random.Random, villages: list[Divisi
                     jurisdiction_code=village.code,
                     due_in_workdays=rng.randint(3, 15) if index % 3 else None,
                     due_date=None if index % 3 else today,
-                    category=rng.choice(["pest_control", "fire_prevention", "law_enforcement"]),
+                    category=rng.choice(["pest_control", "fire_prevention", "illegal_logging"]),
                     description="巡林发现，需处置并上报核查",
                 ),
             )

@@ -3,7 +3,8 @@
 A principal bound to jurisdiction J reads what belongs to J's subtree; anything outside answers
 404 exactly as if it did not exist. Within the subtree, what it may change depends on its role and
 on where the object sits relative to J: J itself (``OWN``), strictly below (``BELOW``), or either
-(``WITHIN``). Administrators may do everything everywhere.
+(``WITHIN``). Work that escalated has a holder besides its owner: ``HOLDER`` asks that J be the
+holder or a level above it (督办). Administrators may do everything everywhere.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class Action(StrEnum):
     ASSIGN_WORK = "assign_work"  # create and split tasks, 交办, 林长令
     REPORT = "report"  # progress and completion of work the jurisdiction holds
     VERIFY = "verify"  # 核查 of work from below
-    SUPERVISE = "supervise"  # comment, 督办, 约谈 on escalated work from below
+    SUPERVISE = "supervise"  # 督办 of escalated work: by its holder or a level above the holder
+    OVERSEE = "oversee"  # comment and 约谈 on work from below
     RUN_SWEEP = "run_sweep"
     ASSESS = "assess"  # run assessments, record vetoes (一票否决)
     READ_EVENTS = "read_events"
@@ -41,6 +43,7 @@ class Relation(StrEnum):
     OWN = "own"
     BELOW = "below"
     WITHIN = "within"
+    HOLDER = "holder"  # the work's current holder, or a level above it (the owner sits below both)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,8 @@ RULES: dict[Action, Rule] = {
     Action.ASSIGN_WORK: Rule({Role.OFFICE: Relation.WITHIN, Role.CHIEF: Relation.WITHIN}),
     Action.REPORT: Rule({Role.OFFICE: Relation.OWN, Role.CHIEF: Relation.OWN}),
     Action.VERIFY: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
-    Action.SUPERVISE: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
+    Action.SUPERVISE: Rule({Role.OFFICE: Relation.HOLDER, Role.CHIEF: Relation.HOLDER}),
+    Action.OVERSEE: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
     Action.RUN_SWEEP: Rule({}),
     Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
@@ -96,11 +100,19 @@ def can_read(principal: Principal, object_path: str) -> bool:
     return principal.is_admin or is_within(object_path, principal.path)
 
 
-def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH, *, what: str = "object") -> None:
+def authorize(
+    principal: Principal,
+    action: Action,
+    object_path: str = ROOT_PATH,
+    *,
+    what: str = "object",
+    holder_path: str | None = None,
+) -> None:
     """Allow ``principal`` to take ``action`` on an object at ``object_path``, or raise.
 
     Outside the principal's subtree: :class:`NotFound`, the same answer as for an object that does not
     exist. Inside it, but not permitted for the role or not at the right place: :class:`PermissionDenied`.
+    ``holder_path`` is where work is held now (its escalation holder), for the ``HOLDER`` relation.
     """
     if principal.is_admin:
         return
@@ -123,6 +135,14 @@ def authorize(principal: Principal, action: Action, object_path: str = ROOT_PATH
         raise PermissionDenied(f"only the {what}'s own jurisdiction may {action.value.replace('_', ' ')} it")
     if relation is Relation.BELOW and not is_below(object_path, principal.path):
         raise PermissionDenied(f"{action.value.replace('_', ' ')} is for a {what} below your jurisdiction")
+    if relation is Relation.HOLDER:
+        if holder_path is None:
+            raise ValueError(f"{action.value} needs the holder's path")
+        if not is_below(object_path, principal.path) or not is_within(holder_path, principal.path):
+            raise PermissionDenied(
+                "督办由任务当前的承办层级或其上级下达；该任务不在本级承办或已升级到本级之上",
+                code="not_holder_or_above",
+            )
 
 
 def acting_role(principal: Principal, action: Action) -> Role:

@@ -90,6 +90,8 @@ def season(api: Api, world: Container, clock: FixedClock) -> dict[str, int]:
     ).json()
     ids["order"] = order["id"]
     api.post(f"/tasks/{parts[0]['id']}/progress", "gaosuntang", json={"completed_quantity": 60})
+    # 验收: the district accepts the township's reached target.
+    assert api.post(f"/tasks/{parts[0]['id']}/verify", "wanzhou", json={"accepted": True}).json()["status"] == "done"
     api.post(f"/tasks/{parts[1]['id']}/progress", "taibai", json={"completed_quantity": 10})
     at(api, clock, "2021-03-11T09:00:00")
     assert api.post("/escalations/sweep", "admin", json={"as_of": "2021-03-11T09:00:00+08:00"}).json()["escalated"] == 2

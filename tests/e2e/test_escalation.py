@@ -111,7 +111,8 @@ def test_the_whole_cascade_and_its_end(api: Api, world: Container, clock: FixedC
         "escalated",
         "2021-03-11",
     )
-    assert supervising["overdue"] is False
+    # One definition of overdue: the supervisor sees the task as overdue as it is; its own deadline is beside it.
+    assert (supervising["overdue"], supervising["days_overdue"], supervising["due_soon"]) == (True, 1, False)
     (todo,) = inbox(api, "village", "todo")
     assert todo["overdue"] is True
     assert todo["days_overdue"] == 1
@@ -133,6 +134,12 @@ def test_the_whole_cascade_and_its_end(api: Api, world: Container, clock: FixedC
     assert item["climb"] == ["500101001001", "500101001", "500101", "50"]
     assert item["path"] == ["50", "500101", "500101001", "500101001001"]
     assert item["days_overdue"] == 19
+    # The task, every inbox showing it and the board agree on "is it overdue, and by how much".
+    task = api.get(f"/tasks/{issue['id']}", "city-office").json()
+    assert (task["overdue"], task["days_overdue"]) == (True, 19)
+    for user, box in (("village", "todo"), ("city-office", "supervising")):
+        (shown,) = [i for i in inbox(api, user, box) if i["task_id"] == issue["id"]]
+        assert (shown["overdue"], shown["days_overdue"]) == (True, 19), (user, box)
     assert sum(bucket["count"] for bucket in board["aging"]) == 1
     assert next(b for b in board["aging"] if b["count"])["code"] == "16-30"
 

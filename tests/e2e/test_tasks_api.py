@@ -167,6 +167,17 @@ def test_split_down_the_levels_and_roll_up_to_the_city(api: Api, world: Containe
     assert before_last["completed_quantity"] == 910.5
     api.post(f"/tasks/{by_code['LJXQ']['id']}/progress", "admin", json={"completed_quantity": 100})
     drain(world)
+    # Reached, every leaf waits for 验收 from the level above; the city's target is not done before that.
+    assert api.get(f"/tasks/{city['id']}", "city").json()["status"] == "open"
+    for leaf, verifier in (
+        (village, "gaosuntang"),
+        (taibai, "wanzhou"),
+        (by_code["500102"], "city"),
+        (by_code["LJXQ"], "city"),
+    ):
+        accepted = api.post(f"/tasks/{leaf['id']}/verify", verifier, json={"accepted": True})
+        assert accepted.json()["status"] == "done", accepted.text
+    drain(world)
     final = api.get(f"/tasks/{city['id']}", "city").json()
     assert final["status"] == "done"
     assert final["completed_quantity"] == 1010.5
@@ -379,7 +390,7 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
         ("progress", "city", {"completed_quantity": 1}, 403, "own jurisdiction"),
         ("progress", "fuling", {"completed_quantity": 1}, 404, "no such"),
         ("complete", "wanzhou", {}, 409, "not reached"),
-        ("verify", "city", {"accepted": True}, 409, "only issues"),
+        ("verify", "city", {"accepted": True}, 409, "未提交核查或验收"),
     ]
     for action, user, body, status, words in cases:
         before = counts(world)
@@ -395,7 +406,7 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
     before = counts(world)
     on_parent = api.post(f"/tasks/{task['id']}/progress", "wanzhou", json={"completed_quantity": 5})
     assert on_parent.status_code == 409
-    assert "sum of its parts" in on_parent.json()["detail"]
+    assert "各分解任务之和" in on_parent.json()["detail"]
     again = api.post(
         f"/tasks/{task['id']}/split",
         "wanzhou",
@@ -408,8 +419,10 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
 def test_no_report_on_a_done_task(api: Api, world: Container) -> None:
     task = create(api, "wanzhou", jurisdiction_code="500101", target_quantity=10)
     assert (
-        api.post(f"/tasks/{task['id']}/progress", "wanzhou", json={"completed_quantity": 10}).json()["status"] == "done"
+        api.post(f"/tasks/{task['id']}/progress", "wanzhou", json={"completed_quantity": 10}).json()["status"]
+        == "submitted"
     )
+    assert api.post(f"/tasks/{task['id']}/verify", "city", json={"accepted": True}).json()["status"] == "done"
     before = counts(world)
     late = api.post(f"/tasks/{task['id']}/progress", "wanzhou", json={"completed_quantity": 3})
     assert late.status_code == 409

@@ -130,3 +130,34 @@ def test_account_lifecycle_migration_stops_on_usernames_differing_only_in_case(s
         _insert_account(connection, "admin", "admin", None)
     with pytest.raises(RuntimeError, match="Admin, admin"):
         upgrade(scratch_engine)
+
+
+def test_old_free_text_categories_become_vocabulary_codes(scratch_engine: Engine) -> None:
+    """0003_task_rules maps the categories rows carry to the vocabulary; unknown ones become 'other'."""
+    upgrade(scratch_engine, "0002")
+    old = ["law_enforcement", "planning", "duties", "病虫害", "森林防火", "pest_control", "whatever", None]
+    with scratch_engine.begin() as connection:
+        for number, category in enumerate(old, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO tasks_tasks (id, kind, status, title, category, revision, jurisdiction_code,"
+                    " jurisdiction_path, city_code, holder_code, holder_path, holder_level, due_date,"
+                    " next_escalation_on, completed_quantity, children_count, created_by, created_at, updated_at)"
+                    " VALUES (:id, 'issue', 'open', 't', :category, 1, '50', '/50/', '50', '50', '/50/', 'city',"
+                    " '2021-03-01', '2021-03-01', 0, 0, 'x', '2021-03-01 00:00:00', '2021-03-01 00:00:00')"
+                ),
+                {"id": number, "category": category},
+            )
+    upgrade(scratch_engine)
+    with scratch_engine.connect() as connection:
+        mapped = connection.execute(text("SELECT category FROM tasks_tasks ORDER BY id")).scalars().all()
+    assert mapped == [
+        "illegal_logging",
+        "forest_chief_system",
+        "forest_chief_system",
+        "pest_control",
+        "fire_prevention",
+        "pest_control",
+        "other",
+        None,
+    ]

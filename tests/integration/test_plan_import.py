@@ -14,10 +14,11 @@ from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
-from linzhang.domains.tasks.plans import PlanError, import_plan, read_plan
+from linzhang.domains.tasks.plans import PlanError, check_plan_categories, import_plan, read_plan
 from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import Task
 from linzhang.settings import Settings
+from linzhang.vocabularies import load_categories
 from tests.support.world import seed_tree
 
 PLAN = Path(__file__).resolve().parents[2] / "config" / "plans" / "chongqing-2021.toml"
@@ -111,3 +112,14 @@ def test_bad_plans_write_nothing(container, tmp_path: Path, change: tuple[str, s
     with pytest.raises(PlanError, match=words), container.transaction() as session:
         import_plan(session, context, read_plan(broken))
     assert tasks(container) == []
+
+
+def test_the_plans_categories_are_vocabulary_codes(tmp_path: Path) -> None:
+    vocabulary = load_categories(PLAN.parents[1] / "categories.toml")
+    plan = read_plan(PLAN)
+    assert {point.category for point in plan.points} <= set(vocabulary.codes)
+    # A plan with a free-text category is refused before anything is written.
+    bad = tmp_path / "bad.toml"
+    bad.write_text(PLAN.read_text(encoding="utf-8").replace('"pest_control"', '"病虫害"', 1), encoding="utf-8")
+    with pytest.raises(PlanError, match="病虫害"):
+        check_plan_categories(read_plan(bad), vocabulary)

@@ -1,8 +1,9 @@
 """Stateful property test of the task rules through the real services and the bus.
 
-Whatever the sequence of reports on the leaves of a split target, and however far the bus has got:
-once the bus settles, every split target's figure is the sum of its leaves and it is done exactly when
-all its leaves are; a done task stays done. An issue moves only open -> submitted -> done or back to
+Whatever the sequence of reports (corrections included) and acceptances (验收) or send-backs on the
+leaves of a split target, and however far the bus has got: once the bus settles, every split target's
+figure is the sum of its leaves and it is done exactly when all its leaves are accepted; a leaf is done
+only by acceptance; a done task stays done. An issue moves only open -> submitted -> done or back to
 open by verification, and a done issue stays done.
 """
 
@@ -115,10 +116,27 @@ def test_task_rules_hold_for_any_sequence(migrated_engine: Engine, database_url:
             reference_path = {t.id: t.jurisdiction_path for t in self._rows().values()}[task_id]
             try:
                 with container.transaction() as session:
-                    report_progress(session, chief(leaf, reference_path), context, task_id, figure, None)
+                    after = report_progress(
+                        session, chief(leaf, reference_path), context, task_id, figure, None, "更正"
+                    ).status
                 assert task_id not in self.ever_done, "a done task accepted a report"
+                # Reaching the target submits the leaf for acceptance; a report never closes it.
+                assert after == ("submitted" if figure >= target else "open")
             except Conflict:
                 assert task_id in self.ever_done
+
+        @rule(leaf=st.sampled_from(LEAVES), accept=st.booleans())
+        def review(self, leaf: str, accept: bool) -> None:
+            task_id = self.task_of[leaf]
+            before = self._rows()[task_id].status
+            try:
+                with container.transaction() as session:
+                    after = verify_task(session, ADMIN, context, task_id, accept, "台账与现场不符").status
+            except Conflict:
+                assert before != "submitted"
+                return
+            assert before == "submitted"
+            assert after == ("done" if accept else "open")
 
         @rule(count=st.integers(1, 6))
         def bus_moves(self, count: int) -> None:

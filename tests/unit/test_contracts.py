@@ -63,3 +63,29 @@ def test_events_are_immutable() -> None:
     event = TreesPlantedSample(jurisdiction_code="50", trees=1)
     with pytest.raises(AttributeError):
         event.trees = 2  # type: ignore[misc]
+
+
+def test_task_events_stored_before_the_acceptance_fields_still_decode() -> None:
+    """Fields added to an event keep defaults, so events stored by the earlier code decode as they were."""
+    task = (
+        '{"task_id": 1, "revision": 2, "kind": "target", "title": "t", "category": null, "status": "done",'
+        ' "jurisdiction_code": "50", "path": "/50/", "holder_code": "50", "holder_path": "/50/",'
+        ' "holder_level": "city", "due_date": "2021-12-31", "escalation_due_date": null, "parent_id": null}'
+    )
+    common = f'"event_id": "{uuid.uuid4()}", "occurred_at": "2021-03-01T00:00:00Z", "task": {task}'
+    progress = decode_event(
+        "TaskProgressReported",
+        1,
+        f'{{{common}, "completed_quantity": "5", "target_quantity": "5", "reported_by": "u"}}',
+    )
+    assert (progress.previous_quantity, progress.reason) == (None, None)  # type: ignore[attr-defined]
+    completed = decode_event(
+        "TaskCompleted", 1, f'{{{common}, "completed_on": "2021-03-01", "late": false, "completed_by": "u"}}'
+    )
+    assert completed.submitted_on is None  # type: ignore[attr-defined]
+    summons = decode_event(
+        "TaskSummonsRecorded",
+        1,
+        f'{{{common}, "recorded_by": "u", "summoning_code": "50", "held_on": "2021-03-01", "note": "纪要"}}',
+    )
+    assert (summons.summons_id, summons.attendees) == (None, [])  # type: ignore[attr-defined]

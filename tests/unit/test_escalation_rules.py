@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from linzhang.domains.tasks.escalation_rules import (
     EscalationConfigError,
     EscalationPolicy,
-    days_overdue,
     level_above,
     levels_between,
     load_policy,
@@ -65,10 +63,3 @@ def test_aging_buckets() -> None:
         "31+",
         "31+",
     ]
-
-
-def test_days_overdue_counts_from_the_day_after_the_deadline() -> None:
-    due = dt.date(2021, 6, 30)
-    assert days_overdue(due, due) == 0
-    assert days_overdue(due, dt.date(2021, 7, 1)) == 1
-    assert days_overdue(due, dt.date(2021, 6, 1)) == 0

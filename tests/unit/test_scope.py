@@ -146,3 +146,45 @@ def test_a_granted_action_keeps_the_offices_relation() -> None:
 )
 def test_grants_that_can_never_work_are_named(action: Action, path: str, lowest: bool, refused: bool) -> None:
     assert (grant_refusal(action, path, lowest_level=lowest) is not None) is refused
+
+
+# 督办 (Action.SUPERVISE) for a district principal at /50/500101/: where the work's owner and its current
+# holder sit. Only the holder of escalated work, or a level above the holder, may supervise it.
+VILLAGE = "/50/500101/500101001/500101001001/"
+TOWNSHIP = "/50/500101/500101001/"
+SUPERVISION = [
+    # (owner, holder, chief's answer)
+    (VILLAGE, OWN, "ok"),  # escalated to the district itself: the holder supervises
+    (VILLAGE, TOWNSHIP, "ok"),  # held by a township below: a level above the holder may supervise
+    (VILLAGE, "/50/", "403"),  # already held above the district (at the city): not the district's to supervise
+    (TOWNSHIP, "/50/", "403"),
+    (OWN, "/50/", "403"),  # the district's own work, escalated to the city
+    ("/50/500102/500102001/", "/50/500102/", "404"),  # another district's work: as if it did not exist
+]
+
+
+@pytest.mark.parametrize(("owner", "holder", "expected"), SUPERVISION)
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF])
+def test_supervision_is_for_the_holder_or_a_level_above_it(role: Role, owner: str, holder: str, expected: str) -> None:
+    who = principal(role)
+    try:
+        authorize(who, Action.SUPERVISE, owner, holder_path=holder)
+        got = "ok"
+    except NotFound:
+        got = "404"
+    except PermissionDenied:
+        got = "403"
+    assert got == expected
+
+
+def test_supervision_needs_the_holder_and_other_actions_keep_the_owner_rule() -> None:
+    with pytest.raises(ValueError, match="holder"):
+        authorize(principal(Role.CHIEF), Action.SUPERVISE, VILLAGE)
+    # Comments and 约谈 remain for any level above the owner, whoever holds the work.
+    assert tuple(outcome(principal(Role.CHIEF), Action.OVERSEE, place) for place in PLACES) == (
+        "403",
+        "ok",
+        "404",
+        "404",
+        "404",
+    )

@@ -21,7 +21,6 @@ from linzhang.domains.tasks.model import (
     check_quantity,
     check_split,
     check_verify,
-    is_overdue,
     roll_up,
 )
 
@@ -65,6 +64,7 @@ def test_a_target_needs_a_positive_quantity_and_a_unit() -> None:
         "description": None,
         "category": None,
         "lead_department": None,
+        "categories": ("afforestation",),
     }
     with pytest.raises(TaskRuleError, match="target_quantity"):
         check_new_task(kind=TaskKind.TARGET, target_quantity=None, unit="亩", **common)  # type: ignore[arg-type]
@@ -88,6 +88,7 @@ def test_a_due_date_in_the_past_is_refused() -> None:
             description=None,
             category=None,
             lead_department=None,
+            categories=("afforestation",),
         )
 
 
@@ -141,18 +142,24 @@ def test_any_partition_of_the_whole_is_accepted_and_any_other_sum_is_not(amounts
             check_split(target(str(whole + extra)), parts, children, TODAY)
 
 
-def test_progress_is_cumulative_and_reaching_the_target_is_done() -> None:
-    assert check_progress(target("100"), Decimal(40)) == (Decimal(40), TaskStatus.OPEN)
-    assert check_progress(target("100"), Decimal(100)) == (Decimal(100), TaskStatus.DONE)
-    assert check_progress(target("100"), Decimal(120)) == (Decimal(120), TaskStatus.DONE)
+def test_progress_is_cumulative_and_reaching_the_target_submits_it_for_acceptance() -> None:
+    def outcome(state: TaskState, figure: int) -> tuple[Decimal, TaskStatus]:
+        checked = check_progress(state, Decimal(figure))
+        return checked.quantity, checked.status
+
+    assert outcome(target("100"), 40) == (Decimal(40), TaskStatus.OPEN)
+    assert outcome(target("100"), 100) == (Decimal(100), TaskStatus.SUBMITTED)
+    assert outcome(target("100"), 120) == (Decimal(120), TaskStatus.SUBMITTED)
+    # The top level has nobody above to accept its work: reaching the figure closes it.
+    assert outcome(target("100", has_level_above=False), 100) == (Decimal(100), TaskStatus.DONE)
 
 
 @pytest.mark.parametrize(
     ("state", "words"),
     [
-        (target(has_children=True), "sum of its parts"),
-        (target(status=TaskStatus.DONE), "done"),
-        (target(kind=TaskKind.ISSUE, target_quantity=None), "complete an issue"),
+        (target(has_children=True), "各分解任务之和"),
+        (target(status=TaskStatus.DONE), "已验收"),
+        (target(kind=TaskKind.ISSUE, target_quantity=None), "目标任务"),
     ],
 )
 def test_where_progress_is_refused(state: TaskState, words: str) -> None:
@@ -165,7 +172,8 @@ def test_completion_by_kind() -> None:
     assert check_complete(target(kind=TaskKind.ORDER, target_quantity=None)) is TaskStatus.DONE
     with pytest.raises(TaskRuleError, match="not reached"):
         check_complete(target("100", completed_quantity=Decimal(99)))
-    with pytest.raises(TaskRuleError, match="awaits verification"):
+    assert check_complete(target("100", completed_quantity=Decimal(100))) is TaskStatus.SUBMITTED
+    with pytest.raises(TaskRuleError, match="等待上级核查或验收"):
         check_complete(target(kind=TaskKind.ISSUE, target_quantity=None, status=TaskStatus.SUBMITTED))
 
 
@@ -175,20 +183,16 @@ def test_verification_accepts_or_sends_back_with_a_reason() -> None:
     assert check_verify(submitted, False, "伐区未清理") == (TaskStatus.OPEN, "伐区未清理")
     with pytest.raises(TaskRuleError, match="note"):
         check_verify(submitted, False, "  ")
-    with pytest.raises(TaskRuleError, match="not submitted"):
+    with pytest.raises(TaskRuleError, match="未提交"):
         check_verify(target(kind=TaskKind.ISSUE, target_quantity=None), True, "")
-    with pytest.raises(TaskRuleError, match="only issues"):
-        check_verify(target(status=TaskStatus.SUBMITTED), True, "")
+    with pytest.raises(TaskRuleError, match="指令无需确认"):
+        check_verify(target(kind=TaskKind.ORDER, target_quantity=None, status=TaskStatus.SUBMITTED), True, "")
+    # 验收: a submitted target is accepted or sent back like an issue.
+    reached = target(status=TaskStatus.SUBMITTED, completed_quantity=Decimal(100))
+    assert check_verify(reached, True, "") == (TaskStatus.DONE, None)
+    assert check_verify(reached, False, "数字有误") == (TaskStatus.OPEN, "数字有误")
 
 
 def test_roll_up_sums_and_is_done_when_every_part_is() -> None:
     assert roll_up([(Decimal(3), TaskStatus.DONE), (Decimal(4), TaskStatus.OPEN)]) == (Decimal(7), TaskStatus.OPEN)
     assert roll_up([(Decimal(3), TaskStatus.DONE), (Decimal(4), TaskStatus.DONE)]) == (Decimal(7), TaskStatus.DONE)
-
-
-def test_overdue_from_the_day_after_the_due_date() -> None:
-    due = dt.date(2021, 6, 30)
-    assert not is_overdue(TaskStatus.OPEN, due, due)
-    assert is_overdue(TaskStatus.OPEN, due, due + dt.timedelta(days=1))
-    assert is_overdue(TaskStatus.SUBMITTED, due, due + dt.timedelta(days=1))
-    assert not is_overdue(TaskStatus.DONE, due, due + dt.timedelta(days=30))

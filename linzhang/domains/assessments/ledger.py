@@ -130,6 +130,10 @@ def on_escalated(session: Session, event: TaskEscalated) -> None:
 
 def on_sent_back(session: Session, event: TaskSentBack) -> None:
     _track(session, event.task)
+    if event.task.kind != "issue":
+        # A target sent back at 验收 is scored by its figure and date (target completion, on time), not
+        # as an issue's failed rectification (核查不合格).
+        return
     _line(session, str(event.event_id), event.task, "sent_back", _day(event.occurred_at), detail=event.reason[:500])
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
+from linzhang.deadlines import finished_late
 from linzhang.domains.assessments.model import (
     Deduction,
     Facts,
@@ -115,7 +116,9 @@ def _collect(session: Session, period: Period, as_of: dt.date, scope_path: str |
         if done_on is not None and done_on > as_of:
             done_on = None
         target_fact = (task_id, completed / SCALE, target / SCALE) if kind == "target" and target else None
-        due_fact = (task_id, done_on is not None and done_on <= due_date) if due_date <= as_of else None
+        # On time by the one definition of overdue (linzhang.deadlines) that tasks, inboxes and the board use.
+        on_time = done_on is not None and not finished_late(due_date, done_on)
+        due_fact = (task_id, on_time) if due_date <= as_of else None
         issue_fact = (task_id, done_on is not None) if kind == "issue" else None
         for code in codes:
             if not code:

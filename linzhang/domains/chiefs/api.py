@@ -193,17 +193,27 @@ class InboxItemOut(msgspec.Struct):
     box: str
     reason: str
     jurisdiction_code: str
+    jurisdiction_name: str
     holder_code: str
+    holder_name: str
     due_date: dt.date
-    deadline: dt.date
-    overdue: bool
+    deadline: dt.date  # this box's own deadline: the due date, or the holder's escalation deadline (督办期限)
+    overdue: bool  # from the task's due date: one definition for the task, the inbox and the board
     due_soon: bool
     days_overdue: int
+    summons_id: int | None
+
+
+class InboxCounts(msgspec.Struct):
+    todo: int
+    supervising: int
+    review: int
 
 
 class InboxPage(msgspec.Struct):
     items: list[InboxItemOut]
     next: str | None
+    counts: InboxCounts
 
 
 class InboxController(Controller):
@@ -220,8 +230,9 @@ class InboxController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
     ) -> InboxPage:
-        """The caller's jurisdiction's open work: to do (its own) and supervising (escalated to it from
-        below), most urgent first, with overdue and due-soon flags. Offices and administrators may name
+        """The caller's jurisdiction's open work: to do (its own, and planned summonses), supervising
+        (escalated to it from below) and review (待核查: submitted from below for its 核查 or 验收), most
+        urgent first, with overdue and due-soon flags and the number of open items in each box. Offices and administrators may name
         a jurisdiction in their subtree."""
         context = InboxContext(
             container.clock,
@@ -243,14 +254,18 @@ class InboxController(Controller):
                     box=item.box,
                     reason=item.reason,
                     jurisdiction_code=item.jurisdiction_code,
+                    jurisdiction_name=item.jurisdiction_name,
                     holder_code=item.holder_code,
+                    holder_name=item.holder_name,
                     due_date=item.due_date,
                     deadline=item.deadline,
                     overdue=item.overdue,
                     due_soon=item.due_soon,
                     days_overdue=item.days_overdue,
+                    summons_id=item.summons_id,
                 )
                 for item in page.items
             ],
             page.next,
+            InboxCounts(**page.counts),
         )

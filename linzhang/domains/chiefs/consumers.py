@@ -16,10 +16,11 @@ from linzhang.contracts import (
     TaskSentBack,
     TaskSplit,
     TaskSubmitted,
+    TaskSummonsPlanned,
     TaskSummonsRecorded,
     TaskSupervised,
 )
-from linzhang.domains.chiefs.inbox import sync_inbox
+from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
 
 TASK_EVENTS = (
     TaskCreated,
@@ -33,6 +34,7 @@ TASK_EVENTS = (
     TaskCommented,
     TaskSupervised,
     TaskSummonsRecorded,
+    TaskSummonsPlanned,
 )
 
 
@@ -48,12 +50,16 @@ TaskEvent = (
     | TaskCommented
     | TaskSupervised
     | TaskSummonsRecorded
+    | TaskSummonsPlanned
 )
 
 
 def register(registry: SubscriberRegistry, clock: Clock) -> None:
     def on_task_changed(session: Session, event: TaskEvent) -> None:
-        sync_inbox(session, event.task, clock.now())
+        now = clock.now()
+        sync_inbox(session, event.task, now)
+        if isinstance(event, TaskSummonsPlanned | TaskSummonsRecorded):
+            sync_summons(session, event, now)
 
     for event_class in TASK_EVENTS:
         # Every event in TASK_EVENTS carries the task's snapshot; the union spells that out for readers.

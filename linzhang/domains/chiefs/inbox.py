@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -11,27 +11,37 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
-from linzhang.contracts import TaskSnapshot
+from linzhang.contracts import TaskSnapshot, TaskSummonsPlanned, TaskSummonsRecorded
+from linzhang.deadlines import days_overdue, is_overdue
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
+from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, NotFound
 from linzhang.identity import Action, Principal, authorize
-from linzhang.pagination import CursorDate, CursorId64, Page, decode_cursor, page_of
-from linzhang.references import JurisdictionLookup
+from linzhang.pagination import CursorDate, CursorId64, decode_cursor, page_of
+from linzhang.paths import path_codes, path_of_codes
+from linzhang.references import JurisdictionLookup, JurisdictionRef
 from linzhang.workdays import WorkCalendar
 
 
 class Box(StrEnum):
-    TODO = "todo"
-    SUPERVISING = "supervising"
+    TODO = "todo"  # the jurisdiction's own work (and the summonses (约谈) planned for its chiefs)
+    SUPERVISING = "supervising"  # work escalated to it from below
+    REVIEW = "review"  # 待核查: work from the level below waiting for its 核查 (issue) or 验收 (target)
     ALL = "all"
+
+
+BOXES = (Box.TODO, Box.SUPERVISING, Box.REVIEW)
+SUMMONS = "summons"  # the reason of a planned summons' item
+REVIEW_REASONS = {"issue": "verification", "target": "acceptance"}  # 核查, 验收
 
 
 def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
     """Make the inboxes show ``task`` as of this snapshot, unless a newer one was applied already.
 
     The owner has it to do until it is done; while it is held above its owner, the holder (and only the
-    holder) supervises it. Every other item of the task closes.
+    holder) supervises it; while it is submitted, the level above the owner has it to verify (核查) or
+    accept (验收). Every other item of the task closes. Planned summonses are kept by :func:`sync_summons`.
     """
     # Two first events of a task handled at once: both insert the marker, one waits and does nothing,
     # then the row lock orders them; no unique violation, no retry.
@@ -46,9 +56,16 @@ def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
     if task.holder_code != task.jurisdiction_code:
         assert task.escalation_due_date is not None
         wanted[("supervising", task.holder_code)] = ("escalated", task.holder_path, task.escalation_due_date)
+    owner_codes = path_codes(task.path)
+    if task.status == "submitted" and len(owner_codes) > 1:
+        reviewer_path = path_of_codes(owner_codes[:-1])
+        reason = REVIEW_REASONS.get(task.kind, "verification")
+        wanted[("review", owner_codes[-2])] = (reason, reviewer_path, task.due_date)
     existing = {
         (row.box, row.jurisdiction_code): row.id
-        for row in session.execute(select(i.c.id, i.c.box, i.c.jurisdiction_code).where(i.c.task_id == task.task_id))
+        for row in session.execute(
+            select(i.c.id, i.c.box, i.c.jurisdiction_code).where(i.c.task_id == task.task_id, i.c.reason != SUMMONS)
+        )
     }
     common = {
         "kind": task.kind,
@@ -78,6 +95,65 @@ def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
     stale = [item_id for key, item_id in existing.items() if key not in wanted]
     if stale:
         session.execute(update(i).where(i.c.id.in_(stale)).values(open=False, status=task.status, updated_at=now))
+    # A summons' item follows the task's title and status; whether it is open is the summons' own affair.
+    session.execute(
+        update(i)
+        .where(i.c.task_id == task.task_id, i.c.reason == SUMMONS)
+        .values(title=task.title, category=task.category, status=task.status, holder_code=task.holder_code)
+    )
+
+
+def sync_summons(session: Session, event: TaskSummonsPlanned | TaskSummonsRecorded, now: dt.datetime) -> None:
+    """A planned summons (约谈) waits in the summoned jurisdiction's inbox until it is recorded as held.
+
+    One item per task and summoned jurisdiction carries the newest summons it has heard of: a plan opens
+    it unless that summons (or a newer one) is known already, a holding closes it for good. So repeats
+    and any order of arrival end the same way. Call after :func:`sync_inbox`, whose lock orders a task's events.
+    """
+    if event.summons_id is None:
+        return  # a summons recorded without a plan never waited in an inbox
+    task = event.task
+    if isinstance(event, TaskSummonsPlanned):
+        code, path, planned_on, is_open = event.summoned_code, event.summoned_path, event.planned_on, True
+    else:
+        code, path, planned_on, is_open = event.summoned_code or task.jurisdiction_code, task.path, None, False
+    row = session.execute(
+        select(i.c.id, i.c.summons_id, i.c.open).where(
+            i.c.task_id == task.task_id, i.c.box == Box.TODO.value, i.c.reason == SUMMONS, i.c.jurisdiction_code == code
+        )
+    ).first()
+    # The task's fields as of the newest snapshot applied (this event's may be older): the owner's item has them.
+    current = session.execute(
+        select(i.c.kind, i.c.title, i.c.category, i.c.status, i.c.holder_code, i.c.due_date).where(
+            i.c.task_id == task.task_id, i.c.box == Box.TODO.value, i.c.reason == "assigned"
+        )
+    ).one()
+    values = {
+        **current._asdict(),
+        "owner_code": task.jurisdiction_code,
+        "summons_id": event.summons_id,
+        "open": is_open,
+        "updated_at": now,
+    }
+    if row is None:
+        session.execute(
+            insert(i).values(
+                task_id=task.task_id,
+                box=Box.TODO.value,
+                reason=SUMMONS,
+                jurisdiction_code=code,
+                jurisdiction_path=path,
+                deadline=planned_on or event.held_on,  # type: ignore[union-attr]
+                created_at=now,
+                **values,
+            )
+        )
+        return
+    known = row.summons_id or 0
+    if event.summons_id > known or (event.summons_id == known and not is_open):
+        if planned_on is not None:
+            values["deadline"] = planned_on
+        session.execute(update(i).where(i.c.id == row.id).values(**values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +166,15 @@ class InboxItemView:
     box: str
     reason: str
     jurisdiction_code: str
+    jurisdiction_name: str
     holder_code: str
+    holder_name: str
     due_date: dt.date
     deadline: dt.date
     overdue: bool
     due_soon: bool
     days_overdue: int
+    summons_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +193,8 @@ def read_inbox(
     jurisdiction_code: str | None,
     cursor: str | None,
     limit: int,
-) -> Page[InboxItemView]:
-    """A jurisdiction's open work, most urgent first: most overdue, then soonest due."""
+) -> InboxPage:
+    """A jurisdiction's open work, most urgent first: most overdue, then soonest due; with counts per box."""
     code = jurisdiction_code or principal.jurisdiction_code
     if code is None:
         raise InvalidInput("name the jurisdiction whose inbox to read", field="jurisdiction_code")
@@ -126,6 +205,11 @@ def read_inbox(
     query = select(i).where(i.c.jurisdiction_code == code, i.c.open.is_(True))
     if box is not Box.ALL:
         query = query.where(i.c.box == box.value)
+    counts = {b.value: 0 for b in BOXES}
+    for row_box, count in session.execute(
+        select(i.c.box, func.count()).where(i.c.jurisdiction_code == code, i.c.open.is_(True)).group_by(i.c.box)
+    ):
+        counts[row_box] = int(count)
     after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
     if after is not None:
         deadline, last_id = after
@@ -135,13 +219,32 @@ def read_inbox(
     today = ctx.clock.now().astimezone(SHANGHAI).date()
     # Due soon: due before the (N+1)-th working day from today. One calendar walk per request.
     soon_limit = ctx.calendar.add_workdays(today, ctx.due_soon_workdays + 1)
-    return Page([_item(row, today, soon_limit) for row in page.items], page.next)
+    names = jurisdictions.lookup_many(
+        session, list({code for row in page.items for code in (row.owner_code, row.holder_code)})
+    )
+    items = [_item(row, today, soon_limit, names) for row in page.items]
+    return InboxPage(items, page.next, counts)
 
 
-def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """A page of an inbox, with the number of open items in each box."""
+
+    items: list[InboxItemView]
+    next: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _item(row: object, today: dt.date, soon_limit: dt.date, names: dict[str, JurisdictionRef]) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
-    overdue = today > deadline
-    due_soon = not overdue and deadline < soon_limit
+    due_date: dt.date = row.due_date  # type: ignore[attr-defined]
+    done = row.status == "done"  # type: ignore[attr-defined]
+    # One definition of overdue (linzhang.deadlines), from the task's due date whatever the box; the
+    # holder's own deadline (督办期限) is ``deadline`` and decides only the order and ``due_soon``.
+    overdue = is_overdue(due_date, today, done=done)
+    due_soon = not done and today <= deadline < soon_limit
+    owner_code: str = row.owner_code  # type: ignore[attr-defined]
+    holder_code: str = row.holder_code  # type: ignore[attr-defined]
     return InboxItemView(
         task_id=row.task_id,  # type: ignore[attr-defined]
         title=row.title,  # type: ignore[attr-defined]
@@ -150,13 +253,16 @@ def _item(row: object, today: dt.date, soon_limit: dt.date) -> InboxItemView:
         status=row.status,  # type: ignore[attr-defined]
         box=row.box,  # type: ignore[attr-defined]
         reason=row.reason,  # type: ignore[attr-defined]
-        jurisdiction_code=row.owner_code,  # type: ignore[attr-defined]
-        holder_code=row.holder_code,  # type: ignore[attr-defined]
-        due_date=row.due_date,  # type: ignore[attr-defined]
+        jurisdiction_code=owner_code,
+        jurisdiction_name=names[owner_code].name if owner_code in names else "",
+        holder_code=holder_code,
+        holder_name=names[holder_code].name if holder_code in names else "",
+        due_date=due_date,
         deadline=deadline,
         overdue=overdue,
         due_soon=due_soon,
-        days_overdue=max(0, (today - deadline).days),
+        days_overdue=days_overdue(due_date, today, done=done),
+        summons_id=row.summons_id,  # type: ignore[attr-defined]
     )
 
 

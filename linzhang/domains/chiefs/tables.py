@@ -40,14 +40,16 @@ class Chief(Base):
 class InboxItem(Base):
     """A piece of work in a jurisdiction's inbox, as its chiefs see it: a projection of the task events.
 
-    ``todo``: work the jurisdiction owns (reason ``assigned``); ``supervising``: work escalated to it from
-    below (reason ``escalated``). Items belong to the jurisdiction, so every chief in office there (党政同责)
+    ``todo``: work the jurisdiction owns (reason ``assigned``) and summonses (约谈) planned for its chiefs
+    (reason ``summons``); ``supervising``: work escalated to it from below (reason ``escalated``);
+    ``review`` (待核查): work of the level below submitted for its 核查 (reason ``verification``) or
+    验收 (reason ``acceptance``). Items belong to the jurisdiction, so every chief in office there (党政同责)
     sees them and a successor finds them as the predecessor left them.
     """
 
     __tablename__ = "chiefs_inbox_items"
     __table_args__ = (
-        UniqueConstraint("task_id", "box", "jurisdiction_code"),
+        UniqueConstraint("task_id", "box", "reason", "jurisdiction_code"),
         Index("ix_chiefs_inbox_items_open", "jurisdiction_code", "open", "deadline", "id"),
     )
 
@@ -55,8 +57,8 @@ class InboxItem(Base):
     jurisdiction_code: Mapped[str] = mapped_column(String(32))
     jurisdiction_path: Mapped[str] = mapped_column(PathString)
     task_id: Mapped[int] = mapped_column(BigInteger)
-    box: Mapped[str] = mapped_column(String(20))  # todo | supervising
-    reason: Mapped[str] = mapped_column(String(20))  # assigned | escalated
+    box: Mapped[str] = mapped_column(String(20))  # todo | supervising | review
+    reason: Mapped[str] = mapped_column(String(20))  # assigned | summons | escalated | verification | acceptance
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str | None] = mapped_column(String(50))
@@ -67,6 +69,8 @@ class InboxItem(Base):
     # This box's deadline: the due date for the owner, the escalation due date for the supervisor.
     deadline: Mapped[dt.date] = mapped_column(Date)
     open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A summons' item: the newest summons heard of (a holding closes it; an older plan never reopens it).
+    summons_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 

@@ -35,6 +35,7 @@ class TaskOut(msgspec.Struct):
     due_date: dt.date
     escalation_due_date: dt.date | None
     overdue: bool
+    days_overdue: int
     target_quantity: int | float | None
     completed_quantity: int | float
     unit: str | None
@@ -51,6 +52,10 @@ class TaskOut(msgspec.Struct):
     created_at: dt.datetime
     updated_at: dt.datetime
     done_on: dt.date | None
+    submitted_on: dt.date | None
+    category_name: str | None
+    over_target: bool  # 超额完成
+    excess_quantity: int | float
 
 
 class TaskPage(msgspec.Struct):
@@ -88,6 +93,7 @@ class Split(msgspec.Struct, forbid_unknown_fields=True):
 class Progress(msgspec.Struct, forbid_unknown_fields=True):
     completed_quantity: Decimal
     note: str | None = None
+    reason: str | None = None  # required when the figure goes down (a correction before 验收)
 
 
 class Completion(msgspec.Struct, forbid_unknown_fields=True):
@@ -144,6 +150,11 @@ def task_out(view: service.TaskView) -> TaskOut:
         created_at=view.created_at,
         updated_at=view.updated_at,
         done_on=view.done_on,
+        submitted_on=view.submitted_on,
+        category_name=view.category_name,
+        over_target=view.over_target,
+        excess_quantity=number(view.excess_quantity),
+        days_overdue=view.days_overdue,
     )
 
 
@@ -235,10 +246,13 @@ class TaskController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
     ) -> TaskOut:
-        """A leaf target's cumulative figure (a retry is harmless)."""
+        """A leaf target's cumulative figure (a retry is harmless); reaching the target submits it for 验收.
+
+        Until accepted the owner may correct the figure; a lower figure needs a ``reason``.
+        """
         with container.transaction() as session:
             view = service.report_progress(
-                session, principal, _context(container), task_id, data.completed_quantity, data.note
+                session, principal, _context(container), task_id, data.completed_quantity, data.note, data.reason
             )
         return task_out(view)
 
@@ -250,7 +264,7 @@ class TaskController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
     ) -> TaskOut:
-        """Finished: done, or submitted for verification (an issue)."""
+        """Finished: done (an order), or submitted for 核查 (an issue) or 验收 (a target that reached its figure)."""
         with container.transaction() as session:
             return task_out(service.complete_task(session, principal, _context(container), task_id, data.note))
 
@@ -262,7 +276,7 @@ class TaskController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
     ) -> TaskOut:
-        """核查 by a level above: accept (done) or send back (open, with the reason)."""
+        """核查 of an issue or 验收 of a target by a level above: accept (done) or send back (open, with the note)."""
         with container.transaction() as session:
             view = service.verify_task(session, principal, _context(container), task_id, data.accepted, data.note)
         return task_out(view)
@@ -278,8 +292,58 @@ class SuperviseIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SummonsIn(msgspec.Struct, forbid_unknown_fields=True):
+    planned_on: dt.date | None = None
+    held_on: dt.date | None = None
+    place: str | None = None
+    attendees: list[str] = msgspec.field(default_factory=list)
+    minutes: str | None = None
+    note: str | None = None  # the minutes, by their first name
+
+
+class SummonsHeldIn(msgspec.Struct, forbid_unknown_fields=True):
     held_on: dt.date
-    note: str
+    minutes: str
+    attendees: list[str] | None = None
+
+
+class SummonsOut(msgspec.Struct):
+    id: int
+    task_id: int
+    status: str
+    summoning_code: str
+    summoning_name: str
+    summoned_code: str
+    summoned_name: str
+    planned_on: dt.date | None
+    held_on: dt.date | None
+    place: str | None
+    attendees: list[str]
+    minutes: str | None
+    created_by: str
+    created_at: dt.datetime
+
+
+class SummonsList(msgspec.Struct):
+    items: list[SummonsOut]
+
+
+def summons_out(view: supervision.SummonsView) -> SummonsOut:
+    return SummonsOut(
+        id=view.id,
+        task_id=view.task_id,
+        status=view.status,
+        summoning_code=view.summoning_code,
+        summoning_name=view.summoning_name,
+        summoned_code=view.summoned_code,
+        summoned_name=view.summoned_name,
+        planned_on=view.planned_on,
+        held_on=view.held_on,
+        place=view.place,
+        attendees=view.attendees,
+        minutes=view.minutes,
+        created_by=view.created_by,
+        created_at=view.created_at,
+    )
 
 
 class SupervisionController(Controller):
@@ -319,11 +383,46 @@ class SupervisionController(Controller):
         data: JSONBody[SummonsIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
-        """约谈: record a summons of the owner's chiefs over this work."""
+    ) -> SummonsOut:
+        """约谈 of the owner's chiefs: scheduled (planned_on, place, attendees) or recorded as held (held_on, minutes).
+
+        A planned summons shows in the summoned jurisdiction's inbox until its holding is recorded.
+        """
+        request = supervision.SummonsRequest(
+            planned_on=data.planned_on,
+            held_on=data.held_on,
+            place=data.place,
+            attendees=tuple(data.attendees),
+            minutes=data.minutes if data.minutes is not None else data.note,
+        )
         with container.transaction() as session:
-            view = supervision.record_summons(session, principal, _context(container), task_id, data.held_on, data.note)
-        return task_out(view)
+            view = supervision.summon(session, principal, _context(container), task_id, request)
+        return summons_out(view)
+
+    @get("/{task_id:int}/summons", sync_to_thread=True)
+    def list_summonses(
+        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> SummonsList:
+        """The summonses over a task, planned and held."""
+        with container.reading() as session:
+            return SummonsList([summons_out(v) for v in supervision.list_summonses(session, principal, task_id)])
+
+    @post("/{task_id:int}/summons/{summons_id:int}/held", status_code=200, sync_to_thread=True)
+    def summons_held(
+        self,
+        task_id: FromPath[int],
+        summons_id: FromPath[int],
+        data: JSONBody[SummonsHeldIn],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> SummonsOut:
+        """Record that a planned 约谈 was held, with its minutes."""
+        attendees = None if data.attendees is None else tuple(data.attendees)
+        with container.transaction() as session:
+            view = supervision.record_summons_held(
+                session, principal, _context(container), task_id, summons_id, data.held_on, data.minutes, attendees
+            )
+        return summons_out(view)
 
 
 class SweepIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from linzhang.bus import SubscriberRegistry
-from linzhang.contracts import TaskProgressReported, TaskRolledUp
+from linzhang.contracts import TaskCompleted, TaskProgressReported, TaskRolledUp
 from linzhang.domains.tasks.service import TasksContext, roll_up_parent
 
 
 def register(registry: SubscriberRegistry, context: TasksContext) -> None:
-    def on_part_changed(session: Session, event: TaskProgressReported | TaskRolledUp) -> None:
+    def on_part_changed(session: Session, event: TaskProgressReported | TaskRolledUp | TaskCompleted) -> None:
         roll_up_parent(session, context, event.task.parent_id)
 
     registry.subscribe("tasks.rollup", TaskProgressReported, on_part_changed)
     registry.subscribe("tasks.rollup", TaskRolledUp, on_part_changed)
+    # 验收: a part is done when the level above accepts it; its parent may be done with it.
+    registry.subscribe("tasks.rollup", TaskCompleted, on_part_changed)

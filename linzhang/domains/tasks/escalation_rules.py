@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ def levels_between(owner_level: str, holder_level: str) -> int:
 class EscalationPolicy:
     grace_workdays: Mapping[str, int]  # by the level climbed to: township, district, city
     aging_days: Sequence[int]
+    # 督办: how many working days ahead a supervision order's deadline may be set.
+    supervision_max_workdays: int = 20
 
     def aging_bucket(self, days_overdue: int) -> str:
         """'1-3', '4-7', ... '31+' for the configured bounds."""
@@ -66,12 +67,10 @@ def load_policy(path: Path) -> EscalationPolicy:
     aging = raw.get("board", {}).get("aging_days", [3, 7, 15, 30])
     if not aging or any(not isinstance(d, int) or d < 1 for d in aging) or list(aging) != sorted(set(aging)):
         raise EscalationConfigError(f"{path}: board.aging_days must be increasing whole numbers of days")
-    unknown_sections = set(raw) - {"grace_workdays", "board"}
+    supervision = raw.get("supervision_max_workdays", 20)
+    if not isinstance(supervision, int) or isinstance(supervision, bool) or not 1 <= supervision <= 250:
+        raise EscalationConfigError(f"{path}: supervision_max_workdays must be a whole number of days from 1 to 250")
+    unknown_sections = set(raw) - {"grace_workdays", "board", "supervision_max_workdays"}
     if unknown_sections:
         raise EscalationConfigError(f"{path}: unknown sections: {', '.join(sorted(unknown_sections))}")
-    return EscalationPolicy(dict(grace), tuple(aging))
-
-
-def days_overdue(deadline: dt.date, today: dt.date) -> int:
-    """Calendar days past an inclusive deadline (0 while it is not past)."""
-    return max(0, (today - deadline).days)
+    return EscalationPolicy(dict(grace), tuple(aging), supervision)

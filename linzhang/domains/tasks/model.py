@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -25,17 +25,43 @@ class TaskKind(StrEnum):
 
 class TaskStatus(StrEnum):
     OPEN = "open"
-    SUBMITTED = "submitted"  # an issue awaiting verification (核查)
+    SUBMITTED = "submitted"  # an issue awaiting verification (核查), a target awaiting acceptance (验收)
     DONE = "done"
+
+
+KIND_NAMES = {TaskKind.TARGET: "目标任务", TaskKind.ISSUE: "问题", TaskKind.ORDER: "指令"}
+STATUS_NAMES = {TaskStatus.OPEN: "办理中", TaskStatus.SUBMITTED: "待核查/验收", TaskStatus.DONE: "已办结"}
 
 
 class TaskRuleError(ValueError):
     """A request breaks a task rule; ``field`` names the input at fault, ``conflict`` marks state errors."""
 
-    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, *, conflict: bool = False, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.conflict = conflict
+        self.code = code
+
+
+class UnknownCategory(TaskRuleError):
+    """A category outside the configured vocabulary; ``allowed`` lists the codes that are."""
+
+    def __init__(self, given: str, allowed: Sequence[str]) -> None:
+        super().__init__(f"类别“{given}”不在类别表中，可选：{'、'.join(allowed)}", "category", code="unknown_category")
+        self.given = given
+        self.allowed = tuple(allowed)
+
+
+def check_category(value: str | None, allowed: Sequence[str]) -> str | None:
+    """A task's category: none, or one of the configured vocabulary's codes (config/categories.toml)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value not in allowed:
+        raise UnknownCategory(value, allowed)
+    return value
 
 
 def check_quantity(value: Decimal, field: str, *, positive: bool) -> Decimal:
@@ -104,6 +130,7 @@ def check_new_task(
     description: str | None,
     category: str | None,
     lead_department: str | None,
+    categories: Sequence[str],
 ) -> NewTask:
     """Validate a new task: a target has a positive quantity and a unit; other kinds have neither."""
     checked_title = check_text(title, "title", TITLE_MAX, required=True)
@@ -124,7 +151,7 @@ def check_new_task(
         target_quantity=quantity,
         unit=checked_unit,
         description=check_text(description or "", "description", TEXT_MAX, required=False),
-        category=check_text(category or "", "category", 50, required=False),
+        category=check_category(category, categories),
         lead_department=check_text(lead_department or "", "lead_department", 200, required=False),
     )
 
@@ -139,6 +166,8 @@ class TaskState:
     completed_quantity: Decimal
     due_date: dt.date
     has_children: bool
+    # There is a level above the owner to verify (核查) or accept (验收) its work: false at the city.
+    has_level_above: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,27 +222,55 @@ def check_split(
     return checked
 
 
-def check_progress(task: TaskState, completed: Decimal) -> tuple[Decimal, TaskStatus]:
-    """A leaf target's cumulative progress; reaching the target makes it done."""
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A checked report: the new figure, the status it leads to, and the reason for a correction."""
+
+    quantity: Decimal
+    status: TaskStatus
+    reason: str | None
+    lowered: bool
+
+
+def _reached(task: TaskState) -> TaskStatus:
+    """验收: a target that reached its figure waits for the level above (done at once at the top)."""
+    return TaskStatus.SUBMITTED if task.has_level_above else TaskStatus.DONE
+
+
+def check_progress(task: TaskState, completed: Decimal, reason: str | None = None) -> Progress:
+    """A leaf target's cumulative figure: reaching the target submits it for acceptance (验收).
+
+    Until it is accepted the owner may correct the figure; a figure that goes down needs a reason, and
+    one that drops below the target opens the target again. An accepted (done) target is final.
+    """
     if task.kind is not TaskKind.TARGET:
         raise TaskRuleError(
-            f"progress is reported on targets; complete an {task.kind.value} instead", "completed_quantity"
+            f"进度只报告在目标任务上；{KIND_NAMES[task.kind]}请办结", "completed_quantity", code="not_a_target"
         )
     if task.has_children:
-        raise TaskRuleError("this target is split: its progress is the sum of its parts", conflict=True)
+        raise TaskRuleError("该目标已分解，完成量是各分解任务之和", conflict=True, code="target_split")
     if task.status is TaskStatus.DONE:
-        raise TaskRuleError("the task is done; its figures are final", conflict=True)
+        raise TaskRuleError("该目标已验收办结，完成量不能再改", conflict=True, code="task_done")
     quantity = check_quantity(completed, "completed_quantity", positive=False)
+    lowered = quantity < task.completed_quantity
+    checked_reason = check_text(reason or "", "reason", TEXT_MAX, required=False)
+    if lowered and checked_reason is None:
+        raise TaskRuleError(
+            f"完成量从 {task.completed_quantity} 改为 {quantity}（调低）须说明理由（reason）",
+            "reason",
+            code="reason_required",
+        )
     assert task.target_quantity is not None
-    return quantity, TaskStatus.DONE if quantity >= task.target_quantity else TaskStatus.OPEN
+    status = _reached(task) if quantity >= task.target_quantity else TaskStatus.OPEN
+    return Progress(quantity, status, checked_reason, lowered)
 
 
 def check_complete(task: TaskState) -> TaskStatus:
-    """Mark the work finished: an issue goes to verification, a target must have reached its figure."""
+    """Mark the work finished: an issue goes to verification, a target (once reached) to acceptance."""
     if task.status is TaskStatus.DONE:
         raise TaskRuleError("the task is done already", conflict=True)
     if task.status is TaskStatus.SUBMITTED:
-        raise TaskRuleError("the issue awaits verification", conflict=True)
+        raise TaskRuleError("任务已提交，等待上级核查或验收", conflict=True, code="awaiting_review")
     if task.kind is TaskKind.ISSUE:
         return TaskStatus.SUBMITTED
     if task.kind is TaskKind.TARGET:
@@ -224,17 +281,29 @@ def check_complete(task: TaskState) -> TaskStatus:
             raise TaskRuleError(
                 f"the target is not reached: {task.completed_quantity} of {task.target_quantity}", conflict=True
             )
+        return _reached(task)
     return TaskStatus.DONE
 
 
 def check_verify(task: TaskState, accepted: bool, note: str) -> tuple[TaskStatus, str | None]:
-    """核查: the level above accepts a submitted issue (done) or sends it back (open) with a reason."""
-    if task.kind is not TaskKind.ISSUE:
-        raise TaskRuleError(f"only issues are verified; this is an {task.kind.value}", conflict=True)
+    """核查 of an issue, 验收 of a target, by the level above: accepted (done) or sent back (open) with a note."""
+    if task.kind is TaskKind.ORDER:
+        raise TaskRuleError(
+            "只有问题（核查）和目标（验收）需要上级确认；指令无需确认", conflict=True, code="not_verifiable"
+        )
     if task.status is not TaskStatus.SUBMITTED:
-        raise TaskRuleError(f"the issue is {task.status.value}, not submitted for verification", conflict=True)
+        raise TaskRuleError(
+            f"该任务状态为“{STATUS_NAMES[task.status]}”，未提交核查或验收", conflict=True, code="not_submitted"
+        )
     reason = check_text(note, "note", TEXT_MAX, required=not accepted)
     return (TaskStatus.DONE if accepted else TaskStatus.OPEN), reason
+
+
+def excess(target_quantity: Decimal | None, completed_quantity: Decimal) -> Decimal:
+    """超额完成: how far the figure exceeds the target (0 when it does not, or there is no target)."""
+    if target_quantity is None or completed_quantity <= target_quantity:
+        return Decimal(0)
+    return canonical(completed_quantity - target_quantity)
 
 
 def roll_up(children: Sequence[tuple[Decimal, TaskStatus]]) -> tuple[Decimal, TaskStatus]:
@@ -244,6 +313,101 @@ def roll_up(children: Sequence[tuple[Decimal, TaskStatus]]) -> tuple[Decimal, Ta
     return total, TaskStatus.DONE if done else TaskStatus.OPEN
 
 
-def is_overdue(status: TaskStatus, due_date: dt.date, today: dt.date) -> bool:
-    """Overdue from 00:00 the day after the (inclusive) due date, until done."""
-    return status is not TaskStatus.DONE and today > due_date
+LEVEL_ORDER = ("city", "district", "township", "village")  # from the top down
+
+
+def check_supervision(
+    *,
+    status: TaskStatus,
+    owner_level: str,
+    holder_level: str,
+    new_due_date: dt.date,
+    today: dt.date,
+    latest: dt.date,
+    is_workday: Callable[[dt.date], bool],
+) -> dt.date:
+    """督办: the new deadline of escalated work, or why it cannot be given.
+
+    Only work held above its owner (escalated) is supervised, and only while it is open (submitted work
+    waits for its verifier). The deadline is a working day, today or later, and no later than ``latest``
+    (today plus the configured number of working days). Supervision sets a deadline and nothing else:
+    the work stays with its holder, never moving down a level.
+    """
+    if status is not TaskStatus.OPEN:
+        raise TaskRuleError(
+            f"该任务状态为“{STATUS_NAMES[status]}”，只有办理中的升级任务可以督办",
+            conflict=True,
+            code="not_supervisable",
+        )
+    if LEVEL_ORDER.index(holder_level) >= LEVEL_ORDER.index(owner_level):
+        raise TaskRuleError("该任务未升级，由责任单位自行办理，不需督办", conflict=True, code="not_escalated")
+    if new_due_date < today:
+        raise TaskRuleError(
+            f"督办期限 {new_due_date.isoformat()} 早于今天（{today.isoformat()}）", "new_due_date", code="date_in_past"
+        )
+    if not is_workday(new_due_date):
+        raise TaskRuleError(f"督办期限 {new_due_date.isoformat()} 不是工作日", "new_due_date", code="not_a_workday")
+    if new_due_date > latest:
+        raise TaskRuleError(
+            f"督办期限最迟为 {latest.isoformat()}，不能是 {new_due_date.isoformat()}",
+            "new_due_date",
+            code="deadline_too_far",
+        )
+    return new_due_date
+
+
+PLACE_MAX = 200
+ATTENDEE_MAX = 100
+ATTENDEES_MAX = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SummonsPlan:
+    planned_on: dt.date
+    place: str
+    attendees: tuple[str, ...]
+
+
+def _attendees(attendees: Sequence[str]) -> tuple[str, ...]:
+    if len(attendees) > ATTENDEES_MAX:
+        raise TaskRuleError(f"参加人员最多 {ATTENDEES_MAX} 名", "attendees", code="too_many_attendees")
+    names = []
+    for index, name in enumerate(attendees):
+        checked = check_text(name, f"attendees[{index}]", ATTENDEE_MAX, required=True)
+        assert checked is not None
+        names.append(checked)
+    return tuple(names)
+
+
+def check_summons_plan(
+    *, planned_on: dt.date, today: dt.date, place: str | None, attendees: Sequence[str]
+) -> SummonsPlan:
+    """约谈 scheduled ahead: a date from today on, a place, and who is summoned (names and posts)."""
+    if planned_on < today:
+        raise TaskRuleError(
+            f"约谈日期 {planned_on.isoformat()} 早于今天（{today.isoformat()}）；已举行的约谈请填写 held_on",
+            "planned_on",
+            code="date_in_past",
+        )
+    if planned_on > LATEST_DUE:
+        raise TaskRuleError(f"约谈日期须早于 {LATEST_DUE.isoformat()}", "planned_on", code="date_too_late")
+    checked_place = check_text(place or "", "place", PLACE_MAX, required=False)
+    if checked_place is None:
+        raise TaskRuleError("安排约谈须写明地点（place）", "place", code="place_required")
+    return SummonsPlan(planned_on, checked_place, _attendees(attendees))
+
+
+def check_summons_held(
+    *, held_on: dt.date, today: dt.date, earliest: dt.date, minutes: str | None, attendees: Sequence[str]
+) -> tuple[dt.date, str, tuple[str, ...]]:
+    """约谈 recorded as held: on a day from ``earliest`` (the task's or the plan's start) to today, with minutes."""
+    if held_on > today:
+        raise TaskRuleError("约谈举行后才能登记：held_on 须为今天或更早", "held_on", code="date_in_future")
+    if held_on < earliest:
+        raise TaskRuleError(
+            f"约谈举行日期 {held_on.isoformat()} 早于 {earliest.isoformat()}", "held_on", code="date_too_early"
+        )
+    checked = check_text(minutes or "", "minutes", TEXT_MAX, required=False)
+    if checked is None:
+        raise TaskRuleError("登记约谈须附纪要（minutes）", "minutes", code="minutes_required")
+    return held_on, checked, _attendees(attendees)

@@ -14,9 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
-from linzhang.domains.tasks.model import TaskKind, TaskRuleError, TaskStatus, check_quantity, check_text
+from linzhang.domains.tasks.model import (
+    TaskKind,
+    TaskRuleError,
+    TaskStatus,
+    check_category,
+    check_quantity,
+    check_text,
+)
 from linzhang.domains.tasks.service import TasksContext, created_event, new_task, record_change
 from linzhang.domains.tasks.tables import Plan, Task
+from linzhang.vocabularies import Vocabulary
 
 
 class PlanError(ValueError):
@@ -81,9 +89,19 @@ def read_plan(path: Path) -> PlanFile:
     return plan
 
 
+def check_plan_categories(plan: PlanFile, categories: Vocabulary) -> None:
+    """Every point's category is a code of the vocabulary (config/categories.toml)."""
+    for point in plan.points:
+        try:
+            check_category(point.category, categories.codes)
+        except TaskRuleError as exc:
+            raise PlanError(f"plan {plan.plan.key}: point {point.key}: {exc}") from None
+
+
 def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanReport:
     """Create the plan's tasks at its jurisdiction; points imported before are left as they are."""
     header = plan.plan
+    check_plan_categories(plan, ctx.categories)
     jurisdiction = ctx.lookup_jurisdiction(session, header.jurisdiction_code)
     if jurisdiction is None:
         raise PlanError(f"plan {header.key}: no jurisdiction {header.jurisdiction_code}; import the divisions first")

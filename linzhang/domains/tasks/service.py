@@ -27,6 +27,7 @@ from linzhang.contracts import (
     TaskSplit,
     TaskSubmitted,
 )
+from linzhang.deadlines import days_overdue, finished_late, is_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.tasks.escalation_rules import EscalationPolicy, load_policy
 from linzhang.domains.tasks.model import (
@@ -35,13 +36,14 @@ from linzhang.domains.tasks.model import (
     TaskRuleError,
     TaskState,
     TaskStatus,
+    UnknownCategory,
     check_complete,
     check_new_task,
     check_progress,
     check_split,
     check_text,
     check_verify,
-    is_overdue,
+    excess,
     roll_up,
 )
 from linzhang.domains.tasks.tables import Escalation, Task, TimelineEntry
@@ -51,6 +53,8 @@ from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionLookup
+from linzhang.settings import default_config_dir
+from linzhang.vocabularies import Vocabulary, load_categories
 from linzhang.workdays import WorkCalendar
 
 SYSTEM_ACTOR = "system"
@@ -60,12 +64,19 @@ NOTE_MAX = 2000
 DEFAULT_POLICY = EscalationPolicy({"township": 5, "district": 5, "city": 10}, aging_days=(3, 7, 15, 30))
 
 
+@functools.cache
+def categories_at(config_dir: Path) -> Vocabulary:
+    """The task categories of a config folder (config/categories.toml), read once per process."""
+    return load_categories(config_dir / "categories.toml")
+
+
 @dataclass(frozen=True, slots=True)
 class TasksContext:
     clock: Clock
     calendar: WorkCalendar
     lookup_jurisdiction: JurisdictionLookup
     policy: EscalationPolicy = DEFAULT_POLICY
+    categories: Vocabulary = field(default_factory=lambda: categories_at(default_config_dir()))
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()
@@ -78,6 +89,7 @@ class TasksContext:
             container.calendar,
             container.lookup_jurisdiction,
             policy_at(container.settings.config_path),
+            categories_at(container.settings.config_path),
         )
 
 
@@ -110,6 +122,7 @@ class TaskView:
     due_date: dt.date
     escalation_due_date: dt.date | None
     overdue: bool
+    days_overdue: int
     target_quantity: Decimal | None
     completed_quantity: Decimal
     unit: str | None
@@ -121,7 +134,15 @@ class TaskView:
     created_at: dt.datetime
     updated_at: dt.datetime
     done_on: dt.date | None
+    submitted_on: dt.date | None
+    category_name: str | None
+    # 超额完成: the figure beyond the target (0 when not beyond).
+    excess_quantity: Decimal
     escalations: list[EscalationView] = field(default_factory=list)
+
+    @property
+    def over_target(self) -> bool:
+        return self.excess_quantity > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +168,22 @@ class CreateTask:
     lead_department: str | None = None
 
 
-def _invalid(exc: TaskRuleError) -> InvalidInput | Conflict:
+def _invalid(exc: TaskRuleError, categories: Vocabulary | None = None) -> InvalidInput | Conflict:
     if exc.conflict:
-        return Conflict(str(exc))
-    return InvalidInput(str(exc), **({"field": exc.field} if exc.field else {}))
+        return Conflict(str(exc), code=exc.code)
+    extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+    if isinstance(exc, UnknownCategory) and categories is not None:
+        allowed = [{"code": term.code, "name": term.name} for term in categories.terms]
+        named = "、".join(f"{term.code}（{term.name}）" for term in categories.terms)
+        detail = f"类别“{exc.given}”不在类别表中，可选：{named}"
+        return InvalidInput(detail, code=exc.code, allowed=allowed, **extra)
+    return InvalidInput(str(exc), code=exc.code, **extra)
 
 
-def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ()) -> TaskView:
+def view(
+    task: Task, today: dt.date, escalations: Sequence[EscalationView] = (), categories: Vocabulary | None = None
+) -> TaskView:
+    done = task.status == TaskStatus.DONE.value
     return TaskView(
         id=task.id,
         title=task.title,
@@ -168,7 +198,8 @@ def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ())
         holder_level=task.holder_level,
         due_date=task.due_date,
         escalation_due_date=task.escalation_due_date,
-        overdue=is_overdue(TaskStatus(task.status), task.due_date, today),
+        overdue=is_overdue(task.due_date, today, done=done),
+        days_overdue=days_overdue(task.due_date, today, done=done),
         target_quantity=task.target_quantity,
         completed_quantity=task.completed_quantity,
         unit=task.unit,
@@ -180,6 +211,9 @@ def view(task: Task, today: dt.date, escalations: Sequence[EscalationView] = ())
         created_at=task.created_at,
         updated_at=task.updated_at,
         done_on=task.done_on,
+        submitted_on=task.submitted_on,
+        category_name=None if task.category is None or categories is None else categories.name_of(task.category),
+        excess_quantity=excess(task.target_quantity, task.completed_quantity),
         escalations=list(escalations),
     )
 
@@ -199,9 +233,11 @@ def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def views(session: Session, tasks: Sequence[Task], today: dt.date) -> list[TaskView]:
+def views(
+    session: Session, tasks: Sequence[Task], today: dt.date, categories: Vocabulary | None = None
+) -> list[TaskView]:
     climbs = escalations_of(session, [task.id for task in tasks])
-    return [view(task, today, climbs[task.id]) for task in tasks]
+    return [view(task, today, climbs[task.id], categories) for task in tasks]
 
 
 def snapshot(task: Task) -> TaskSnapshot:
@@ -244,6 +280,7 @@ def _state(task: Task) -> TaskState:
         completed_quantity=task.completed_quantity,
         due_date=task.due_date,
         has_children=task.children_count > 0,
+        has_level_above=len(path_codes(task.jurisdiction_path)) > 1,
     )
 
 
@@ -337,11 +374,14 @@ def created_event(task: Task, now: dt.datetime) -> TaskCreated:
 
 
 def _completed_event(task: Task, today: dt.date, actor: str, now: dt.datetime) -> TaskCompleted:
+    # Judged by the day the owner submitted the work, when it was submitted: the verifier's delay is not theirs.
+    finished_on = task.submitted_on or today
     return TaskCompleted(
         task=snapshot(task),
         completed_on=today,
-        late=today > task.due_date,
+        late=finished_late(task.due_date, finished_on),
         completed_by=actor,
+        submitted_on=task.submitted_on,
         occurred_at=now,
     )
 
@@ -373,9 +413,10 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
             description=request.description,
             category=request.category,
             lead_department=request.lead_department,
+            categories=ctx.categories.codes,
         )
     except TaskRuleError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, ctx.categories) from None
     now = ctx.clock.now()
     task = new_task(
         title=checked.title,
@@ -401,7 +442,7 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
     session.flush()
     record_change(session, task, now, principal.shown_as, "created", kind=task.kind, due_date=task.due_date.isoformat())
     publish(session, created_event(task, now))
-    return view(task, today)
+    return view(task, today, categories=ctx.categories)
 
 
 def split_task(
@@ -465,24 +506,37 @@ def split_task(
         TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
         *(created_event(child, now) for child in created),
     )
-    return [view(child, today) for child in created]
+    return [view(child, today, categories=ctx.categories) for child in created]
 
 
 def report_progress(
-    session: Session, principal: Principal, ctx: TasksContext, task_id: int, completed: Decimal, note: str | None
+    session: Session,
+    principal: Principal,
+    ctx: TasksContext,
+    task_id: int,
+    completed: Decimal,
+    note: str | None,
+    reason: str | None = None,
 ) -> TaskView:
-    """A leaf target's cumulative figure, reported by the jurisdiction that holds it; a repeat changes nothing."""
+    """A leaf target's cumulative figure, reported by the jurisdiction that holds it; a repeat changes nothing.
+
+    Reaching the target submits it for acceptance (验收) by the level above. Until then the owner may
+    correct the figure; a lower figure needs a ``reason`` and is on the timeline and rolls up like any
+    report, and one below the target opens the target again.
+    """
     task = _load(session, principal, task_id, Action.REPORT, lock=True)
     today = ctx.today()
     try:
-        quantity, status = check_progress(_state(task), completed)
+        outcome = check_progress(_state(task), completed, reason)
         checked_note = check_text(note or "", "note", NOTE_MAX, required=False)
     except TaskRuleError as exc:
         raise _invalid(exc) from None
+    quantity, status = outcome.quantity, outcome.status
     if quantity == task.completed_quantity and status.value == task.status:
         return get_task(session, principal, ctx, task_id)  # a retried report
     now = ctx.clock.now()
     previous = task.completed_quantity
+    was = TaskStatus(task.status)
     task.completed_quantity = quantity
     task.status = status.value
     changed(task, now)
@@ -491,25 +545,34 @@ def report_progress(
         task,
         now,
         principal.shown_as,
-        "progress",
+        "corrected" if outcome.lowered else "progress",
         completed_quantity=str(quantity),
         previous=str(previous),
         note=checked_note,
+        **({"reason": outcome.reason} if outcome.reason else {}),
     )
     assert task.target_quantity is not None
-    if status is TaskStatus.DONE:
-        task.done_on = today
-        close_escalations(session, task, now)
     events: list[Any] = [
         TaskProgressReported(
             task=snapshot(task),
             completed_quantity=quantity,
             target_quantity=task.target_quantity,
             reported_by=principal.shown_as,
+            previous_quantity=previous,
+            reason=outcome.reason,
             occurred_at=now,
         )
     ]
-    if status is TaskStatus.DONE:
+    if status is TaskStatus.SUBMITTED and was is not TaskStatus.SUBMITTED:
+        task.submitted_on = today
+        record_change(session, task, now, principal.shown_as, "submitted", reason="target reached")
+        events.append(TaskSubmitted(task=snapshot(task), submitted_by=principal.shown_as, occurred_at=now))
+    elif status is TaskStatus.OPEN and was is TaskStatus.SUBMITTED:
+        record_change(session, task, now, principal.shown_as, "reopened", reason="below the target after a correction")
+    elif status is TaskStatus.DONE:
+        # The top level has nobody above to accept its targets: reaching the figure closes them.
+        task.done_on = today
+        close_escalations(session, task, now)
         record_change(session, task, now, principal.shown_as, "done", reason="target reached")
         events.append(_completed_event(task, today, principal.shown_as, now))
     publish(session, *events)
@@ -519,7 +582,7 @@ def report_progress(
 def complete_task(
     session: Session, principal: Principal, ctx: TasksContext, task_id: int, note: str | None
 ) -> TaskView:
-    """The holder says the work is finished: done, or (an issue) submitted for verification."""
+    """The holder says the work is finished: done (an order), or submitted for 核查 (an issue) or 验收 (a target)."""
     task = _load(session, principal, task_id, Action.REPORT, lock=True)
     today = ctx.today()
     try:
@@ -531,6 +594,7 @@ def complete_task(
     task.status = status.value
     changed(task, now)
     if status is TaskStatus.SUBMITTED:
+        task.submitted_on = today
         record_change(session, task, now, principal.shown_as, "submitted", note=checked_note)
         publish(session, TaskSubmitted(task=snapshot(task), submitted_by=principal.shown_as, occurred_at=now))
     else:
@@ -544,7 +608,7 @@ def complete_task(
 def verify_task(
     session: Session, principal: Principal, ctx: TasksContext, task_id: int, accepted: bool, note: str
 ) -> TaskView:
-    """核查 by a level above: accept a submitted issue (销号) or send it back with the reason."""
+    """核查 of an issue or 验收 of a target by a level above: accept it (done) or send it back with the reason."""
     task = _load(session, principal, task_id, Action.VERIFY, lock=True)
     today = ctx.today()
     try:
@@ -554,10 +618,11 @@ def verify_task(
     now = ctx.clock.now()
     task.status = status.value
     changed(task, now)
+    action = "accepted" if task.kind == TaskKind.TARGET.value else "verified"
     if status is TaskStatus.DONE:
         task.done_on = today
         close_escalations(session, task, now)
-        record_change(session, task, now, principal.shown_as, "verified", note=reason)
+        record_change(session, task, now, principal.shown_as, action, note=reason)
         publish(session, _completed_event(task, today, principal.shown_as, now))
     else:
         assert reason is not None
@@ -606,7 +671,7 @@ def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
     task = _load(session, principal, task_id, Action.READ, lock=False)
-    return views(session, [task], ctx.today())[0]
+    return views(session, [task], ctx.today(), ctx.categories)[0]
 
 
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
@@ -679,4 +744,4 @@ def list_tasks(
         key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
     tasks = list(session.execute(query.limit(limit + 1)).scalars())
     page = page_of(tasks, limit, key)
-    return Page(views(session, page.items, today), page.next)
+    return Page(views(session, page.items, today, ctx.categories), page.next)

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
-from linzhang.contracts import TaskCommented, TaskSummonsRecorded, TaskSupervised
+from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRecorded, TaskSupervised
+from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.domains.tasks.escalation_rules import LEVELS, days_overdue
-from linzhang.domains.tasks.model import TEXT_MAX, TaskRuleError, TaskStatus, check_due_date, check_text
+from linzhang.domains.tasks.escalation_rules import LEVELS
+from linzhang.domains.tasks.model import (
+    PLACE_MAX,
+    TEXT_MAX,
+    TaskRuleError,
+    TaskStatus,
+    check_summons_held,
+    check_summons_plan,
+    check_supervision,
+    check_text,
+)
 from linzhang.domains.tasks.service import (
     TasksContext,
     TaskView,
@@ -22,7 +33,7 @@ from linzhang.domains.tasks.service import (
     record_change,
     snapshot,
 )
-from linzhang.domains.tasks.tables import Task
+from linzhang.domains.tasks.tables import Summons, Task
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
@@ -128,7 +139,7 @@ def escalation_board(
             holder_level=task.holder_level,
             due_date=task.due_date,
             escalation_due_date=task.escalation_due_date,
-            days_overdue=days_overdue(task.due_date, today),
+            days_overdue=days_overdue(task.due_date, today, done=task.status == TaskStatus.DONE.value),
             path=path_codes(task.jurisdiction_path),
             climb=[task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])],
         )
@@ -139,19 +150,24 @@ def escalation_board(
         level=level,
         total=total,
         by_district=[Count(code or "", names[code].name if code in names else "", count) for code, count in districts],
-        by_category=[Count(category or "", category or "", count) for category, count in categories],
+        by_category=[
+            Count(category or "", ctx.categories.name_of(category) if category else "", count)
+            for category, count in categories
+        ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
         next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
     )
 
 
-def _load_open(session: Session, principal: Principal, task_id: int) -> Task:
+def _load_open(
+    session: Session, principal: Principal, task_id: int, action: Action = Action.OVERSEE, *, allow_done: bool = False
+) -> Task:
     task = session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
     if task is None:
         raise NotFound(f"no task {task_id}")
-    authorize(principal, Action.SUPERVISE, task.jurisdiction_path, what=f"task {task_id}")
-    if task.status == TaskStatus.DONE.value:
+    authorize(principal, action, task.jurisdiction_path, what=f"task {task_id}", holder_path=task.holder_path)
+    if task.status == TaskStatus.DONE.value and not allow_done:
         raise Conflict(f"task {task_id} is done")
     return task
 
@@ -179,13 +195,28 @@ def comment(session: Session, principal: Principal, ctx: TasksContext, task_id: 
 def supervise(
     session: Session, principal: Principal, ctx: TasksContext, task_id: int, note: str, new_due_date: dt.date
 ) -> TaskView:
-    """督办: a supervision order from above with a new deadline; past it, the work climbs again."""
-    task = _load_open(session, principal, task_id)
+    """督办: the holder of escalated work, or a level above it, sets a new deadline; past it, the work climbs again.
+
+    The deadline is a working day, not in the past, at most ``supervision_max_workdays`` working days
+    ahead (config/escalation.toml). The work stays with its holder: supervision never moves it down.
+    """
+    task = _load_open(session, principal, task_id, Action.SUPERVISE)
     body = _text(note, "note")
+    today = ctx.today()
     try:
-        deadline = check_due_date(new_due_date, ctx.today(), "new_due_date")
+        deadline = check_supervision(
+            status=TaskStatus(task.status),
+            owner_level=_level_of(task.jurisdiction_path),
+            holder_level=task.holder_level,
+            new_due_date=new_due_date,
+            today=today,
+            latest=ctx.calendar.add_workdays(today, ctx.policy.supervision_max_workdays),
+            is_workday=ctx.calendar.is_workday,
+        )
     except TaskRuleError as exc:
-        raise InvalidInput(str(exc), field="new_due_date") from None
+        if exc.conflict:
+            raise Conflict(str(exc), code=exc.code) from None
+        raise InvalidInput(str(exc), code=exc.code, field="new_due_date") from None
     now = ctx.clock.now()
     task.escalation_due_date = deadline
     task.next_escalation_on = deadline
@@ -205,29 +236,256 @@ def supervise(
     return get_task(session, principal, ctx, task_id)
 
 
-def record_summons(
-    session: Session, principal: Principal, ctx: TasksContext, task_id: int, held_on: dt.date, note: str
-) -> TaskView:
-    """约谈: the record of a summons of the owner's chiefs over this work (held today or earlier)."""
+@dataclass(frozen=True, slots=True)
+class SummonsRequest:
+    """约谈: planned (``planned_on``, ``place``, ``attendees``) or recorded as held (``held_on``, ``minutes``)."""
+
+    planned_on: dt.date | None = None
+    held_on: dt.date | None = None
+    place: str | None = None
+    attendees: tuple[str, ...] = ()
+    minutes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SummonsView:
+    id: int
+    task_id: int
+    status: str  # planned | held
+    summoning_code: str
+    summoning_name: str
+    summoned_code: str
+    summoned_name: str
+    planned_on: dt.date | None
+    held_on: dt.date | None
+    place: str | None
+    attendees: list[str]
+    minutes: str | None
+    created_by: str
+    created_at: dt.datetime
+
+
+def _summons_view(session: Session, summons: Summons) -> SummonsView:
+    names = jurisdictions.lookup_many(session, [summons.summoning_code, summons.summoned_code])
+    return SummonsView(
+        id=summons.id,
+        task_id=summons.task_id,
+        status=summons.status,
+        summoning_code=summons.summoning_code,
+        summoning_name=names[summons.summoning_code].name if summons.summoning_code in names else "",
+        summoned_code=summons.summoned_code,
+        summoned_name=names[summons.summoned_code].name if summons.summoned_code in names else "",
+        planned_on=summons.planned_on,
+        held_on=summons.held_on,
+        place=summons.place,
+        attendees=json.loads(summons.attendees or "[]"),
+        minutes=summons.minutes,
+        created_by=summons.created_by,
+        created_at=summons.created_at,
+    )
+
+
+def _rule(exc: TaskRuleError) -> InvalidInput | Conflict:
+    if exc.conflict:
+        return Conflict(str(exc), code=exc.code)
+    return InvalidInput(str(exc), code=exc.code, **({"field": exc.field} if exc.field else {}))
+
+
+def _summoning_code(principal: Principal, task: Task) -> str:
+    """Who summons: the caller's jurisdiction (an administrator acts for the level above the owner)."""
+    if principal.jurisdiction_code:
+        return principal.jurisdiction_code
+    codes = path_codes(task.jurisdiction_path)
+    return codes[-2] if len(codes) > 1 else codes[-1]
+
+
+def summon(
+    session: Session, principal: Principal, ctx: TasksContext, task_id: int, request: SummonsRequest
+) -> SummonsView:
+    """约谈 of the owner's chiefs by a level above: scheduled ahead, or recorded once held.
+
+    A planned summons waits in the summoned jurisdiction's inbox until it is recorded as held
+    (:func:`record_summons_held`); a task has one planned summons at a time.
+    """
     task = _load_open(session, principal, task_id)
-    body = _text(note, "note")
     today = ctx.today()
-    if held_on > today:
-        raise InvalidInput("a summons is recorded once held: held_on is today or earlier", field="held_on")
-    if held_on < task.created_at.date() - dt.timedelta(days=1):
-        raise InvalidInput("held_on is before the task existed", field="held_on")
     now = ctx.clock.now()
+    if request.planned_on is None and request.held_on is None:
+        raise InvalidInput(
+            "约谈须填写安排日期（planned_on）或举行日期（held_on）", code="date_required", field="planned_on"
+        )
+    summoning_code = _summoning_code(principal, task)
+    if request.held_on is not None:
+        try:
+            held_on, minutes, attendees = check_summons_held(
+                held_on=request.held_on,
+                today=today,
+                earliest=_earliest(task),
+                minutes=request.minutes,
+                attendees=request.attendees,
+            )
+            place = check_text(request.place or "", "place", PLACE_MAX, required=False)
+        except TaskRuleError as exc:
+            raise _rule(exc) from None
+        summons = _new_summons(task, principal, summoning_code, now, status="held", attendees=attendees)
+        summons.planned_on, summons.held_on, summons.place, summons.minutes = (
+            request.planned_on,
+            held_on,
+            place,
+            minutes,
+        )
+        session.add(summons)
+        session.flush()
+        _publish_held(session, principal, task, summons, now)
+        return _summons_view(session, summons)
+    assert request.planned_on is not None
+    try:
+        plan = check_summons_plan(
+            planned_on=request.planned_on, today=today, place=request.place, attendees=request.attendees
+        )
+    except TaskRuleError as exc:
+        raise _rule(exc) from None
+    pending = session.execute(
+        select(Summons.id).where(Summons.task_id == task.id, Summons.status == "planned")
+    ).scalar_one_or_none()
+    if pending is not None:
+        raise Conflict(
+            f"该任务已安排约谈（编号 {pending}），请先登记其举行情况",
+            code="summons_already_planned",
+            summons_id=pending,
+        )
+    summons = _new_summons(task, principal, summoning_code, now, status="planned", attendees=plan.attendees)
+    summons.planned_on, summons.place = plan.planned_on, plan.place
+    session.add(summons)
+    session.flush()
     changed(task, now)
-    record_change(session, task, now, principal.shown_as, "summons", held_on=held_on.isoformat(), note=body)
+    record_change(
+        session,
+        task,
+        now,
+        principal.shown_as,
+        "summons_planned",
+        summons_id=summons.id,
+        planned_on=plan.planned_on.isoformat(),
+        place=plan.place,
+        attendees=list(plan.attendees),
+    )
+    publish(
+        session,
+        TaskSummonsPlanned(
+            task=snapshot(task),
+            summons_id=summons.id,
+            planned_by=principal.shown_as,
+            summoning_code=summoning_code,
+            summoned_code=summons.summoned_code,
+            summoned_path=summons.summoned_path,
+            planned_on=plan.planned_on,
+            place=plan.place,
+            attendees=list(plan.attendees),
+            occurred_at=now,
+        ),
+    )
+    return _summons_view(session, summons)
+
+
+def record_summons_held(
+    session: Session,
+    principal: Principal,
+    ctx: TasksContext,
+    task_id: int,
+    summons_id: int,
+    held_on: dt.date,
+    minutes: str,
+    attendees: tuple[str, ...] | None = None,
+) -> SummonsView:
+    """Record that a planned 约谈 was held, with its minutes: it leaves the summoned jurisdiction's inbox."""
+    task = _load_open(session, principal, task_id, allow_done=True)
+    summons = session.execute(
+        select(Summons).where(Summons.id == summons_id, Summons.task_id == task.id).with_for_update()
+    ).scalar_one_or_none()
+    if summons is None:
+        raise NotFound(f"任务 {task_id} 没有编号为 {summons_id} 的约谈", code="summons_not_found")
+    if summons.status == "held":
+        raise Conflict(f"约谈 {summons_id} 已于 {summons.held_on} 登记举行", code="summons_already_held")
+    try:
+        checked_on, checked_minutes, checked_attendees = check_summons_held(
+            held_on=held_on,
+            today=ctx.today(),
+            earliest=_earliest(task),
+            minutes=minutes,
+            attendees=attendees if attendees is not None else json.loads(summons.attendees or "[]"),
+        )
+    except TaskRuleError as exc:
+        raise _rule(exc) from None
+    now = ctx.clock.now()
+    summons.status = "held"
+    summons.held_on = checked_on
+    summons.minutes = checked_minutes
+    summons.attendees = json.dumps(list(checked_attendees), ensure_ascii=False)
+    summons.updated_at = now
+    _publish_held(session, principal, task, summons, now)
+    return _summons_view(session, summons)
+
+
+def list_summonses(session: Session, principal: Principal, task_id: int) -> list[SummonsView]:
+    """The summonses over a task, planned and held, oldest first."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    authorize(principal, Action.READ, task.jurisdiction_path, what=f"task {task_id}")
+    rows = session.execute(select(Summons).where(Summons.task_id == task_id).order_by(Summons.id)).scalars()
+    return [_summons_view(session, summons) for summons in rows]
+
+
+def _earliest(task: Task) -> dt.date:
+    return task.created_at.date() - dt.timedelta(days=1)
+
+
+def _new_summons(
+    task: Task, principal: Principal, summoning_code: str, now: dt.datetime, *, status: str, attendees: tuple[str, ...]
+) -> Summons:
+    return Summons(
+        task_id=task.id,
+        status=status,
+        summoning_code=summoning_code,
+        summoned_code=task.jurisdiction_code,
+        summoned_path=task.jurisdiction_path,
+        attendees=json.dumps(list(attendees), ensure_ascii=False),
+        created_by=principal.shown_as,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _publish_held(session: Session, principal: Principal, task: Task, summons: Summons, now: dt.datetime) -> None:
+    assert summons.held_on is not None
+    assert summons.minutes is not None
+    attendees = json.loads(summons.attendees or "[]")
+    changed(task, now)
+    record_change(
+        session,
+        task,
+        now,
+        principal.shown_as,
+        "summons",
+        summons_id=summons.id,
+        held_on=summons.held_on.isoformat(),
+        note=summons.minutes,
+        place=summons.place,
+        attendees=attendees,
+    )
     publish(
         session,
         TaskSummonsRecorded(
             task=snapshot(task),
             recorded_by=principal.shown_as,
-            summoning_code=principal.jurisdiction_code or "",
-            held_on=held_on,
-            note=body,
+            summoning_code=summons.summoning_code,
+            held_on=summons.held_on,
+            note=summons.minutes,
+            summons_id=summons.id,
+            summoned_code=summons.summoned_code,
+            place=summons.place,
+            attendees=attendees,
             occurred_at=now,
         ),
     )
-    return get_task(session, principal, ctx, task_id)

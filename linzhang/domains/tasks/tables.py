@@ -114,6 +114,8 @@ class Task(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The day the owner last submitted the work for 核查 or 验收 (None if it never was).
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class TimelineEntry(Base):
@@ -167,8 +169,34 @@ class Sweep(Base):
     escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Summons(Base):
+    """约谈: a summons of the owning jurisdiction's chiefs over a task, planned ahead and recorded once held."""
+
+    __tablename__ = "tasks_summonses"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'held')", name="status"),
+        Index("ix_tasks_summonses_task", "task_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("tasks_tasks.id"))
+    status: Mapped[str] = mapped_column(String(10))  # planned | held
+    summoning_code: Mapped[str] = mapped_column(String(32))  # who summons (the level above)
+    summoned_code: Mapped[str] = mapped_column(String(32))  # whose chiefs are summoned (the owner)
+    summoned_path: Mapped[str] = mapped_column(PathString)
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)
+    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(200))
+    attendees: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of names and posts
+    minutes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 tasks_table = cast(Table, Task.__table__)
 escalations_table = cast(Table, Escalation.__table__)
 sweeps_table = cast(Table, Sweep.__table__)
 timeline_table = cast(Table, TimelineEntry.__table__)
 plans_table = cast(Table, Plan.__table__)
+summonses_table = cast(Table, Summons.__table__)

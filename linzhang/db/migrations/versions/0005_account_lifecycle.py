@@ -1,7 +1,7 @@
 """account lifecycle: case-folded usernames, display names, login failure counters
 
 Revision ID: 0005_account_lifecycle
-Revises: 0002
+Revises: 0003_task_rules
 Create Date: 2026-12-01 19:30:00
 
 Usernames become unique case-folded (``Admin`` cannot sit beside ``admin``). Existing accounts that
@@ -21,7 +21,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0005_account_lifecycle"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_task_rules"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -30,6 +30,7 @@ ACTOR_COLUMNS = (
     ("tasks_tasks", "created_by"),
     ("tasks_timeline", "actor"),
     ("tasks_sweeps", "actor"),
+    ("tasks_summonses", "created_by"),
     ("assessments_vetoes", "recorded_by"),
     ("assessments_bonuses", "recorded_by"),
     ("assessments_runs", "computed_by"),
