@@ -168,7 +168,8 @@ def grant_refusal(action: Action, path: str, *, lowest_level: bool) -> str | Non
         return f"只有管理员可以执行 {action.value}，不能授予接口账号"
     if Role.OFFICE in rule.city_only and len(path_codes(path)) != 1:
         return f"{action.value} 只能由市级执行，不能授予市级以下的接口账号"
-    if relation is Relation.BELOW and lowest_level:
+    # Work from below, or escalated work (whose holder sits above its owner), never reaches the lowest level.
+    if relation in (Relation.BELOW, Relation.HOLDER) and lowest_level:
         return f"{action.value} 针对下级的工作，最低一级的接口账号用不到"
     return None
 
