@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint test-sqlite test-postgresql services bench clean
+.PHONY: run test lint test-sqlite test-postgresql services browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,14 +31,18 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) browser
 	LINZHANG_TEST_BACKEND=sqlite $(BIN)/pytest
 
-test-postgresql: $(STAMP) services
+test-postgresql: $(STAMP) services browser
 	LINZHANG_TEST_BACKEND=postgresql LINZHANG_TEST_PG_URL=$(PG_URL) LINZHANG_TEST_REDIS_URL=$(REDIS_URL) $(BIN)/pytest
 
 services:
 	scripts/ensure-services
+
+# Debian's chromium for the browser tests (tests/browser/).
+browser:
+	scripts/ensure-browser
 
 bench: $(STAMP) services
 	$(BIN)/python bench/bus_throughput.py

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -16,7 +19,7 @@ from linzhang.api.bus import BusController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
-from linzhang.api.problems import exception_handlers
+from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
 from linzhang.bootstrap import bootstrap
@@ -29,6 +32,8 @@ from linzhang.domains.tasks.api import EscalationController, SupervisionControll
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
+from linzhang.web.render import template_config, unknown_page, wants_a_page
+from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 
 API_PREFIX = "/api/v1"
 API_CONTROLLERS: list[ControllerRouterHandler] = [
@@ -43,6 +48,13 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     EventFeedController,
     BusController,
 ]
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """No route: a problem document for clients, the 未找到 page for a person's browser."""
+    if wants_a_page(request):
+        return unknown_page(request)
+    return problem_for_http(request, exc)
 
 
 def create_app(
@@ -78,14 +90,17 @@ def create_app(
                 runner.stop()
                 container.embedded = None
 
-    api = Router(path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes])
+    # Bearer tokens guard the API; the pages (linzhang.web) sign people in with a session cookie.
+    api = Router(
+        path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
+    )
     app = Litestar(
-        route_handlers=[healthz, readyz, api],
+        route_handlers=[healthz, readyz, api, pages_router(), static_router()],
+        template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,
-        exception_handlers=exception_handlers,
+        exception_handlers={**exception_handlers, NotFoundException: _not_found},
         before_request=guard_request(settings.http.max_json_depth),
-        middleware=[authentication_middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,
         openapi_config=OpenAPIConfig(
@@ -96,6 +111,16 @@ def create_app(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
             security=[{"bearer": []}],
+            # Served from the package: the viewer works where no CDN is reachable (an office intranet).
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url=f"{STATIC_PATH}/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/svg+xml' href='{STATIC_PATH}/favicon.svg'>",
+                )
+            ],
         ),
         debug=False,
         # Errors are logged once, by the problem-details handler, through structlog.

@@ -104,6 +104,12 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    session_ttl_seconds: PositiveInt = 28800
+    cookie_secure: bool = False
+    board_refresh_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool = True
@@ -119,6 +125,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""
 

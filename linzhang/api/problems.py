@@ -64,6 +64,9 @@ def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[di
     return response
 
 
+problem_for_http = _on_http
+
+
 def _on_domain(request: Request[Any, Any, Any], exc: LinzhangError) -> Response[dict[str, Any]]:
     response = problem(
         exc.status_code, exc.detail, title=exc.title, instance=request.url.path, code=exc.code, **exc.extra

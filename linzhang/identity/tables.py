@@ -49,3 +49,26 @@ class LoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser (the pages' session cookie). Only a digest of the cookie's secret is kept."""
+
+    __tablename__ = "identity_web_sessions"
+    __table_args__ = (
+        Index("ix_identity_web_sessions_user", "user_id"),
+        Index("ix_identity_web_sessions_expires", "expires_at"),
+    )
+
+    # SHA-256 of the cookie's random value, hex: a stolen table opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("identity_users.id"))
+    # The account's token_version at sign-in: a disabled account or a new password ends the session.
+    token_version: Mapped[int] = mapped_column(Integer)
+    # The session's anti-forgery token, sent back with every form and HTMX request.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+web_sessions_table = cast(Table, WebSession.__table__)

@@ -297,6 +297,12 @@ class ScoreView:
     deductions_count: int
 
 
+def computed_periods(session: Session) -> list[str]:
+    """The periods that have been computed, latest first (years before their quarters)."""
+    rows = session.execute(select(runs.c.period).distinct()).scalars()
+    return sorted(rows, key=lambda key: (key[:4], len(key) == 4, key), reverse=True)
+
+
 def _latest_run(session: Session, period_key: str) -> int:
     run_id = session.execute(
         select(func.max(runs.c.id)).where(runs.c.period == period_of(period_key).key)

@@ -468,6 +468,17 @@ class BoardOut(msgspec.Struct):
     next: str | None
 
 
+class WeekCountOut(msgspec.Struct):
+    week_start: dt.date
+    count: int
+
+
+class WeeklyOut(msgspec.Struct):
+    level: str
+    year: int
+    items: list[WeekCountOut]
+
+
 class EscalationController(Controller):
     path = "/escalations"
     tags = ["escalation"]
@@ -490,13 +501,17 @@ class EscalationController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         level: FromQuery[str] = "city",
+        district_code: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
     ) -> BoardOut:
-        """Everything held at a level through escalation: counts by district, aging, category, the items."""
+        """Everything held at a level through escalation: counts by district, aging, category, the items.
+        ``district_code`` narrows it to the work owned within one district."""
         size = page_size(container, limit)
         with container.reading() as session:
-            result = supervision.escalation_board(session, principal, _context(container), level, cursor, size)
+            result = supervision.escalation_board(
+                session, principal, _context(container), level, cursor, size, district_code
+            )
         return BoardOut(
             as_of=result.as_of,
             level=result.level,
@@ -524,3 +539,19 @@ class EscalationController(Controller):
             ],
             next=result.next,
         )
+
+    @get("/weekly", sync_to_thread=True)
+    def weekly(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        year: FromQuery[int],
+        level: FromQuery[str] = "city",
+        district_code: FromQuery[str | None] = None,
+    ) -> WeeklyOut:
+        """Climbs that reached a level in each week of a year (Mondays, Asia/Shanghai), within the caller's subtree."""
+        with container.reading() as session:
+            weeks = supervision.escalations_per_week(
+                session, principal, _context(container), level, year, district_code
+            )
+        return WeeklyOut(level, year, [WeekCountOut(w.week_start, w.count) for w in weeks])

@@ -674,6 +674,18 @@ def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id:
     return views(session, [task], ctx.today(), ctx.categories)[0]
 
 
+def get_tasks(
+    session: Session, principal: Principal, ctx: TasksContext, task_ids: Sequence[int]
+) -> dict[int, TaskView]:
+    """The tasks among ``task_ids`` the principal may read, by id (others are left out, as if missing)."""
+    if not task_ids:
+        return {}
+    tasks = session.execute(
+        select(Task).where(Task.id.in_(set(task_ids)), in_subtree(Task.jurisdiction_path, subtree_of(principal)))
+    ).scalars()
+    return {view.id: view for view in views(session, list(tasks), ctx.today())}
+
+
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
     _load(session, principal, task_id, Action.READ, lock=False)
     entries = session.execute(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
+from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRecorded, TaskSupervised
 from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
@@ -33,7 +35,7 @@ from linzhang.domains.tasks.service import (
     record_change,
     snapshot,
 )
-from linzhang.domains.tasks.tables import Summons, Task
+from linzhang.domains.tasks.tables import Escalation, Summons, Task
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
@@ -82,11 +84,18 @@ def _level_of(path: str) -> str:
 
 
 def escalation_board(
-    session: Session, principal: Principal, ctx: TasksContext, level: str, cursor: str | None, limit: int
+    session: Session,
+    principal: Principal,
+    ctx: TasksContext,
+    level: str,
+    cursor: str | None,
+    limit: int,
+    district_code: str | None = None,
 ) -> Board:
     """Everything held at ``level`` through escalation, within the caller's subtree.
 
     The city's office and chiefs see the city board; a district sees what is held at its own level.
+    With ``district_code``, only the work owned within that district (a click on a district's bar).
     """
     if level not in LEVELS[:-1]:
         raise InvalidInput("level is city, district or township", field="level")
@@ -100,6 +109,9 @@ def escalation_board(
         Task.holder_code != Task.jurisdiction_code,
         in_subtree(Task.holder_path, subtree_of(principal)),
     )
+    if district_code is not None:
+        _check_district(session, principal, district_code)
+        held = and_(held, Task.district_code == district_code)
     total = session.execute(select(func.count()).where(held)).scalar_one()
     districts = session.execute(
         select(Task.district_code, func.count()).where(held).group_by(Task.district_code).order_by(func.count().desc())
@@ -158,6 +170,54 @@ def escalation_board(
         items=items,
         next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
     )
+
+
+def _check_district(session: Session, principal: Principal, code: str) -> None:
+    district = jurisdictions.lookup(session, code)
+    if district is None or district.level != "district":
+        raise NotFound(f"没有区县 {code}", code="district_not_found")
+    authorize(principal, Action.READ, district.path, what=f"区县 {code}")
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCount:
+    week_start: dt.date  # a Monday
+    count: int
+
+
+def escalations_per_week(
+    session: Session, principal: Principal, ctx: TasksContext, level: str, year: int, district_code: str | None = None
+) -> list[WeekCount]:
+    """How many climbs reached ``level`` in each week of ``year`` (Asia/Shanghai), within the caller's subtree.
+
+    Every week of the year is listed, empty ones with 0, up to the current week in the current year.
+    """
+    if level not in LEVELS[:-1]:
+        raise InvalidInput("层级须为 city、district 或 township", code="invalid_level", field="level")
+    authorize(principal, Action.READ, subtree_of(principal), what="board")
+    start = dt.datetime(year, 1, 1, tzinfo=SHANGHAI)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    query = select(Escalation.at).where(
+        Escalation.to_level == level,
+        in_subtree(Escalation.to_path, subtree_of(principal)),
+        Escalation.at >= start,
+        Escalation.at < end,
+    )
+    if district_code is not None:
+        _check_district(session, principal, district_code)
+        query = query.join(Task, Task.id == Escalation.task_id).where(Task.district_code == district_code)
+    counts: Counter[dt.date] = Counter()
+    for (at,) in session.execute(query):
+        day = at.astimezone(SHANGHAI).date()
+        counts[day - dt.timedelta(days=day.weekday())] += 1
+    first = dt.date(year, 1, 1)
+    week = first - dt.timedelta(days=first.weekday())
+    last = min(dt.date(year, 12, 31), ctx.today()) if year == ctx.today().year else dt.date(year, 12, 31)
+    weeks = []
+    while week <= last:
+        weeks.append(WeekCount(week, counts.get(week, 0)))
+        week += dt.timedelta(days=7)
+    return weeks
 
 
 def _load_open(

@@ -1,7 +1,7 @@
 """account lifecycle: case-folded usernames, display names, login failure counters
 
 Revision ID: 0005_account_lifecycle
-Revises: 0003_task_rules
+Revises: 0008
 Create Date: 2026-12-01 19:30:00
 
 Usernames become unique case-folded (``Admin`` cannot sit beside ``admin``). Existing accounts that
@@ -21,7 +21,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0005_account_lifecycle"
-down_revision: str | None = "0003_task_rules"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
