@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port.
 run: $(STAMP)
 	$(BIN)/linzhang db upgrade
 	$(BIN)/linzhang demo
-	$(BIN)/linzhang serve
+	$(BIN)/linzhang serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: lint test-sqlite test-postgresql
 
@@ -44,8 +45,11 @@ services:
 browser:
 	scripts/ensure-browser
 
+# Every benchmark at a quick size, then one table (figure, same-run baseline, goal, met);
+# `make bench FULL=1` for the sizes the goals are stated at. Redis: BENCH_REDIS_URL.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 bench: $(STAMP) services
-	$(BIN)/python bench/bus_throughput.py
+	$(BIN)/python bench/run.py --redis-url $(BENCH_REDIS_URL) $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -53,20 +53,24 @@ for entry in (str(ROOT), str(HERE)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from hierarchy import (  # noqa: E402
+from dataset import (  # noqa: E402
     DEFAULT_DIVISIONS,
     DEFAULT_PG_URL,
     Dataset,
     Node,
-    Result,
     build_dataset,
     database,
-    division_csv,
+    load_tree,
     make_settings,
+)
+from hierarchy import (  # noqa: E402
+    Result,
     measure,
     print_results,
+    result_rows,
 )
-from sqlalchemy import Table, func, insert, select, text  # noqa: E402
+from results import Row, emit  # noqa: E402
+from sqlalchemy import Date, Table, func, insert, literal, select, text  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
 from linzhang.clock import FixedClock  # noqa: E402
@@ -75,14 +79,13 @@ from linzhang.domains.assessments.export import workbook  # noqa: E402
 from linzhang.domains.assessments.service import AssessmentContext, rubric_at  # noqa: E402
 from linzhang.domains.assessments.tables import (  # noqa: E402
     bonuses_table,
+    figures_table,
     ledger_table,
     results_table,
     runs_table,
     tracked_table,
     vetoes_table,
 )
-from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
-from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.identity.scope import Principal, Role  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402
 from linzhang.paths import path_codes  # noqa: E402
@@ -393,6 +396,7 @@ def load(container: Container, plan: Plan, tasks: int, split_trees: int) -> tupl
             connection.commit()
         finally:
             raw.close()
+        _figures_from_tasks(container)
         return loaded, len(plan.lines)
     # SQLite: through the tables' own column types, so the stored values are what the consumer would write.
     quantity_at = [TASK_COLUMNS.index(name) for name in QUANTITIES]
@@ -410,7 +414,25 @@ def load(container: Container, plan: Plan, tasks: int, split_trees: int) -> tupl
         for start in range(0, len(plan.lines), BATCH):
             params = [dict(zip(LEDGER_COLUMNS, line, strict=True)) for line in plan.lines[start : start + BATCH]]
             session.execute(insert(ledger_table), params)
+    _figures_from_tasks(container)
     return loaded, len(plan.lines)
+
+
+def _figures_from_tasks(container: Container) -> None:
+    """Each target's figure in the history, known at any date (the ledger keeps one per revision)."""
+    with container.transaction() as session:
+        session.execute(
+            insert(figures_table).from_select(
+                ["task_id", "revision", "occurred_on", "completed_quantity", "target_quantity"],
+                select(
+                    tracked_table.c.task_id,
+                    tracked_table.c.revision,
+                    literal(dt.date(1970, 1, 1), Date),
+                    tracked_table.c.completed_quantity,
+                    tracked_table.c.target_quantity,
+                ).where(tracked_table.c.kind == "target"),
+            )
+        )
 
 
 def record_vetoes_and_bonuses(
@@ -689,15 +711,11 @@ def run_backend(backend: str, dataset: Dataset, args: argparse.Namespace) -> Out
 
 
 def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Namespace) -> Outcome:
-    from linzhang.db.migrate import upgrade
 
     outcome = Outcome(backend)
-    upgrade(container.engine)
     started = time.perf_counter()
-    rows = list(read_divisions(division_csv(dataset)))
-    with container.transaction() as session:
-        report = jurisdictions.import_divisions(session, container.clock, rows)
-    print(f"import_divisions + commit:     {time.perf_counter() - started:8.2f} s  ({report.created:,} units)")
+    created = load_tree(container, dataset)
+    print(f"migrations + import_divisions: {time.perf_counter() - started:8.2f} s  ({created:,} units)")
 
     rubric, digest = rubric_at(container.settings.config_path / "assessment.toml")
     ctx = AssessmentContext(container.clock, rubric, digest)
@@ -742,7 +760,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
     with container.reading() as session:
         counted = {
             table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (tracked_table, ledger_table, vetoes_table, bonuses_table)
+            for table in (tracked_table, ledger_table, figures_table, vetoes_table, bonuses_table)
         }
     assert counted["assessments_tasks"] == loaded, counted
     assert counted["assessments_ledger"] == lines, counted
@@ -802,10 +820,10 @@ def measure_reads(
     district = max(dataset.of_level("district"), key=lambda node: size[node.code])
 
     def first_page(level: str) -> Callable[[Any, int], Any]:
-        return lambda session, _i: service.list_scores(session, ADMIN, PERIOD, level, None, PAGE_SIZE)
+        return lambda session, _i: service.list_scores(session, ADMIN, ctx, PERIOD, level, None, PAGE_SIZE)
 
     def breakdown(session: Any, _i: int) -> str:
-        view = service.breakdown(session, ADMIN, PERIOD, district.code)
+        view = service.breakdown(session, ADMIN, ctx, PERIOD, district.code)
         return (
             f"{view.jurisdiction_code} {view.name}: {view.score} {view.grade}, rank {view.rank}/{view.peers}, "
             f"{len(view.deductions)} of {view.deductions_count:,} deductions"
@@ -822,15 +840,15 @@ def measure_reads(
     scores: dict[str, Any] = {}
 
     def everything(session: Any, _i: int) -> str:
-        period, by_level = service.all_scores(session, ADMIN, PERIOD)
-        scores["period"], scores["by_level"] = period, by_level
+        run, by_level = service.all_scores(session, ADMIN, ctx, PERIOD)
+        scores["run"], scores["by_level"] = run, by_level
         return ", ".join(f"{len(rows):,} {level}" for level, rows in by_level.items())
 
     results.append(measure(container, "all_scores (admin)", everything, 0, args.repeat))
     book: dict[str, bytes] = {}
 
     def build(_session: Any, _i: int) -> str:
-        book["xlsx"] = workbook(scores["period"], ctx.rubric, scores["by_level"])
+        book["xlsx"] = workbook(scores["run"], ctx.rubric, scores["by_level"])
         return f"{len(book['xlsx']):,} bytes"
 
     results.append(measure(container, "workbook from all_scores", build, 0, args.repeat))
@@ -917,6 +935,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n  ({backend}: {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f})")
     print_summary(outcomes)
     print(f"\ntotal time: {time.perf_counter() - begun:.1f} s")
+    rows: list[Row] = []
+    for outcome in outcomes:
+        if outcome.computes:
+            median = statistics.median(run.seconds for run in outcome.computes)
+            rows.append(
+                Row(
+                    f"annual assessment of {outcome.events:,} task events [{outcome.backend}]",
+                    median,
+                    "s",
+                    outcome.load_s,
+                    "s bulk load of the same data",
+                    "report the time",
+                    None,
+                )
+            )
+        rows += result_rows(outcome.reads, outcome.backend)
+    emit("assessment", rows)
     return 0
 
 

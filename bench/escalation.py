@@ -34,7 +34,6 @@ import datetime as dt
 import gc
 import math
 import os
-import random
 import re
 import shutil
 import socket
@@ -48,7 +47,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,20 +57,27 @@ for entry in (str(ROOT), str(HERE)):
         sys.path.insert(0, entry)
 
 import httpx  # noqa: E402
-from hierarchy import (  # noqa: E402
+from dataset import (  # noqa: E402
     DEFAULT_DIVISIONS,
     DEFAULT_PG_URL,
-    INDEX_NODE,
+    EXECUTEMANY_BATCH,
     Dataset,
-    Node,
+    Day,
     build_dataset,
-    division_csv,
+    check_columns,
+    load_inbox,
+    load_tasks,
+    load_timeline,
+    load_tree,
     make_settings,
+    open_task_rows,
 )
+from hierarchy import (  # noqa: E402
+    INDEX_NODE,
+)
+from results import Row, emit  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Engine,
-    String,
-    cast,
     column,
     create_engine,
     event,
@@ -85,7 +90,6 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from tasks import derive_from_tasks, todo_item_columns  # noqa: E402
 
 import linzhang.domains.tasks.escalation as escalation  # noqa: E402
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
@@ -95,8 +99,6 @@ from linzhang.clock import SHANGHAI, FixedClock, SystemClock  # noqa: E402
 from linzhang.contracts import TaskEscalated  # noqa: E402
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox  # noqa: E402
 from linzhang.domains.chiefs.tables import inbox_table, revisions_table  # noqa: E402
-from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
-from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.domains.tasks.escalation_rules import LEVELS, level_above, levels_between  # noqa: E402
 from linzhang.domains.tasks.service import TasksContext, changed, policy_at, record_change, snapshot  # noqa: E402
 from linzhang.domains.tasks.tables import (  # noqa: E402
@@ -117,61 +119,9 @@ SWEEP_GOAL_S = 10.0
 EMPTY_GOAL_MS = 50.0
 RATIO_GOAL = 20.0
 ORM_BATCH = 500
-EXECUTEMANY_BATCH = 20_000
 PASSWORD = "bench-password-1"
 INBOX = "chiefs.inbox"
 SECRET_KEY = "bench-" + "k" * 40
-SCALE = 10_000  # quantities are stored in ten-thousandths
-
-KINDS = (("target", 0.50), ("issue", 0.35), ("order", 0.15))
-CATEGORIES = ("营造林", "森林防火", "林业有害生物防治", "森林资源管护", "林政执法", "古树名木保护", "国土绿化")
-TARGETS = (("完成人工造林", "亩"), ("完成森林抚育", "亩"), ("完成退化林修复", "亩"), ("新植苗木", "株"))
-ISSUES = ("巡林发现疑似乱砍滥伐", "林地疑似被非法占用", "发现疑似松材线虫病枯死树", "林区发现火源隐患", "护林标牌损坏")
-ORDERS = ("林长令：切实加强森林防火工作", "督办：森林督查图斑整改", "林长令：松材线虫病疫木清理")
-DESCRIPTIONS = (
-    None,
-    None,
-    "按照林长办工作要点，压实林长责任，确保按期完成并上报进展。",
-    "请于到期日前完成整改并附照片。",
-)
-DEPARTMENTS = ("林业局", "规划自然资源局", "应急管理局", "公安局", "生态环境局", "农业农村委")
-
-# The columns this benchmark writes, in its rows' order; the table may add only nullable ones.
-TASK_COLUMNS = (
-    "id",
-    "kind",
-    "status",
-    "title",
-    "description",
-    "category",
-    "lead_department",
-    "cooperating_departments",
-    "revision",
-    "jurisdiction_code",
-    "jurisdiction_path",
-    "city_code",
-    "district_code",
-    "township_code",
-    "village_code",
-    "holder_code",
-    "holder_path",
-    "holder_level",
-    "due_date",
-    "escalation_due_date",
-    "next_escalation_on",
-    "target_quantity",
-    "completed_quantity",
-    "unit",
-    "parent_id",
-    "children_count",
-    "plan_key",
-    "plan_point",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "done_on",
-)
-
 
 # -- figures ---------------------------------------------------------------------------------------
 
@@ -254,170 +204,6 @@ def vacuum_analyze(engine: Engine, *tables: str) -> float:
 # -- the dataset -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
-    """The fixed time of the run: the sweep is as of the start of ``today`` in Shanghai."""
-
-    today: dt.date
-    as_of: dt.datetime  # Shanghai time
-
-    @property
-    def now(self) -> dt.datetime:
-        return self.as_of.astimezone(dt.UTC)
-
-
-def task_rows(villages: list[Node], count: int, overdue: int, day: Day, seed: int) -> Iterator[tuple[Any, ...]]:
-    """``count`` open tasks at random villages, ``overdue`` of them (chosen at random) due before ``today``.
-
-    Overdue tasks were due 1-90 days ago, the others are due 1-365 days from today (none today, so a
-    sweep later the same day, or just after midnight, finds nothing more). Holder = owner, revision 1,
-    ``next_escalation_on`` = the due date: as ``create_task`` leaves a task.
-    """
-    rng = random.Random(seed)
-    randrange, random_ = rng.randrange, rng.random
-    late = set(rng.sample(range(count), overdue))
-    places = [(node.code, node.path, *path_codes(node.path)) for node in villages]
-    kind_cut = (KINDS[0][1], KINDS[0][1] + KINDS[1][1])
-    morning = dt.time(9, 0, tzinfo=SHANGHAI)
-    for n in range(count):
-        code, path, city, district, township, village = places[randrange(len(places))]
-        if n in late:
-            due = day.today - dt.timedelta(days=randrange(1, 91))
-        else:
-            due = day.today + dt.timedelta(days=randrange(1, 366))
-        created_on = min(day.today - dt.timedelta(days=1), due - dt.timedelta(days=randrange(5, 150)))
-        created = (dt.datetime.combine(created_on, morning) + dt.timedelta(seconds=randrange(8 * 3600))).astimezone(
-            dt.UTC
-        )
-        r = random_()
-        kind = "target" if r < kind_cut[0] else ("issue" if r < kind_cut[1] else "order")
-        if kind == "target":
-            title, unit = TARGETS[randrange(len(TARGETS))]
-            target: int | None = randrange(1, 5000) * SCALE
-            completed = randrange(0, target // 100) * 100
-        else:
-            title = ISSUES[randrange(len(ISSUES))] if kind == "issue" else ORDERS[randrange(len(ORDERS))]
-            unit, target, completed = None, None, 0
-        yield (
-            n + 1,
-            kind,
-            "open",
-            title,
-            DESCRIPTIONS[randrange(len(DESCRIPTIONS))],
-            CATEGORIES[randrange(len(CATEGORIES))],
-            DEPARTMENTS[randrange(len(DEPARTMENTS))],
-            None,
-            1,
-            code,
-            path,
-            city,
-            district,
-            township,
-            village,
-            code,
-            path,
-            "village",
-            due,
-            None,
-            due,
-            target,
-            completed,
-            unit,
-            None,
-            0,
-            None,
-            None,
-            f"office-{township}",
-            created,
-            created,
-            None,
-        )
-
-
-def check_columns() -> None:
-    """Every column of ``tasks_tasks`` that this benchmark does not write must be nullable."""
-    known = set(TASK_COLUMNS)
-    table = {column.name: column for column in tasks_table.columns}
-    missing = [name for name in TASK_COLUMNS if name not in table]
-    unwritten = [c.name for c in tasks_table.columns if c.name not in known and not c.nullable]
-    if missing or unwritten:
-        raise SystemExit(
-            f"tasks_tasks changed: columns gone {missing}, new NOT NULL columns {unwritten}; update bench/escalation.py"
-        )
-
-
-def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]], method: str) -> int:
-    """COPY (PostgreSQL's bulk path), or SQLAlchemy Core executemany in batches of 20,000."""
-    loaded = 0
-    if method == "copy":
-        raw = container.engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            assert connection is not None
-            sql = f"COPY tasks_tasks ({', '.join(TASK_COLUMNS)}) FROM STDIN"
-            with connection.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    loaded += 1
-            connection.commit()
-        finally:
-            raw.close()
-    else:
-        statement = insert(tasks_table)
-        quantity = {TASK_COLUMNS.index("target_quantity"), TASK_COLUMNS.index("completed_quantity")}
-        with container.transaction() as session:
-            batch: list[dict[str, Any]] = []
-            for row in rows:
-                batch.append(
-                    {
-                        name: (Decimal(value).scaleb(-4) if i in quantity and value is not None else value)
-                        for i, (name, value) in enumerate(zip(TASK_COLUMNS, row, strict=True))
-                    }
-                )
-                if len(batch) == EXECUTEMANY_BATCH:
-                    session.execute(statement, batch)
-                    loaded += len(batch)
-                    batch = []
-            if batch:
-                session.execute(statement, batch)
-                loaded += len(batch)
-    with container.transaction() as session:
-        session.execute(
-            text("SELECT setval(pg_get_serial_sequence('tasks_tasks', 'id'), (SELECT max(id) FROM tasks_tasks))")
-        )
-    return loaded
-
-
-def load_inbox(container: Container) -> tuple[int, int]:
-    """The inbox projection as its subscriber leaves it after each task's TaskCreated: a ``todo`` item at
-    the owner, and revision 1 applied. Derived in SQL from the loaded tasks."""
-    t = tasks_table
-    with container.transaction() as session:
-        revisions = derive_from_tasks(session, "chiefs_task_revisions", {"task_id": t.c.id, "revision": t.c.revision})
-        items = derive_from_tasks(session, "chiefs_inbox_items", todo_item_columns())
-    return items, revisions
-
-
-def load_timeline(container: Container) -> int:
-    """A ``created`` entry per task, as ``create_task`` records it."""
-    t, tl = tasks_table, timeline_table
-    detail = (
-        literal('{"kind": "', String)
-        + t.c.kind
-        + literal('", "due_date": "', String)
-        + cast(t.c.due_date, String)
-        + literal('"}', String)
-    )
-    with container.transaction() as session:
-        session.execute(
-            insert(tl).from_select(
-                ["task_id", "at", "actor", "action", "detail"],
-                select(t.c.id, t.c.created_at, t.c.created_by, literal("created"), detail).order_by(t.c.id),
-            )
-        )
-        return int(session.execute(select(func.count()).select_from(tl)).scalar_one())
-
-
 # -- the set-based sweep, step by step --------------------------------------------------------------
 
 
@@ -475,12 +261,12 @@ class Recorder:
     def recording(self) -> Iterator[Recorder]:
         event.listen(self.engine, "before_cursor_execute", self._before)
         event.listen(self.engine, "after_cursor_execute", self._after)
-        original = escalation.publish
-        escalation.publish = self._publish  # type: ignore[assignment]
+        original = escalation.publish  # type: ignore[attr-defined]
+        escalation.publish = self._publish  # type: ignore[attr-defined]
         try:
             yield self
         finally:
-            escalation.publish = original
+            escalation.publish = original  # type: ignore[attr-defined]
             event.remove(self.engine, "before_cursor_execute", self._before)
             event.remove(self.engine, "after_cursor_execute", self._after)
 
@@ -491,7 +277,8 @@ def timed_sweep(container: Container, ctx: TasksContext, as_of: dt.datetime) -> 
     with recorder.recording(), container.session_factory() as session:
         begun = time.perf_counter()
         session.begin()
-        result = escalation.sweep(session, ctx, as_of)
+        # Later runs sweep a few milliseconds after the fixed clock: within the allowed clock skew.
+        result = escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
         called = time.perf_counter()
         session.commit()
         committed = time.perf_counter()
@@ -890,7 +677,7 @@ def project_sweep(container: Container, run: SweepRun, sample: int, overdue: int
         )
         session.execute(r.update().where(r.c.task_id == t.c.id, t.c.id.in_(unapplied)).values(revision=t.c.revision))
         session.execute(d.update().where(d.c.status == "pending").values(status="done", done_at=now))
-        others = dict(
+        others: dict[str, int] = dict(
             session.execute(
                 select(d.c.subscriber, func.count())
                 .where(d.c.subscriber != INBOX, d.c.status == "done")
@@ -1295,7 +1082,6 @@ def main(argv: list[str] | None = None) -> int:
 def run(
     databases: Databases, dataset: Dataset, day: Day, args: argparse.Namespace, tmp: Path, figures: Figures
 ) -> None:
-    from linzhang.db.migrate import upgrade
 
     main_db = databases.create()
     main_url = databases.url_of(main_db)
@@ -1307,15 +1093,10 @@ def run(
     try:
         print("\n=== dataset " + "=" * 70)
         started = time.perf_counter()
-        upgrade(container.engine)
-        stage("schema (migrations)", started)
+        created = load_tree(container, dataset)
+        stage("migrations + import_divisions", started, f"{created:,} units")
         started = time.perf_counter()
-        with container.transaction() as session:
-            rows = list(read_divisions(division_csv(dataset)))
-            report = jurisdictions.import_divisions(session, container.clock, rows)
-        stage("import_divisions", started, f"{report.created:,} units")
-        started = time.perf_counter()
-        generated = task_rows(dataset.of_level("village"), args.tasks, args.overdue, day, args.seed)
+        generated = open_task_rows(dataset.of_level("village"), args.tasks, args.overdue, day, args.seed)
         loaded = load_tasks(container, generated, args.insert)
         how = "COPY" if args.insert == "copy" else f"executemany x{EXECUTEMANY_BATCH:,}"
         rate = loaded / (time.perf_counter() - started)
@@ -1481,7 +1262,7 @@ def explain_empty(container: Container, ctx: TasksContext, as_of: dt.datetime) -
     recorder = Recorder(container.engine)
     with recorder.recording(), container.session_factory() as session:
         session.begin()
-        escalation.sweep(session, ctx, as_of)
+        escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
         session.rollback()
     statement = next(s for s in recorder.statements if step_name(s.sql).startswith("escalations"))
     with container.engine.connect() as connection:
@@ -1544,6 +1325,43 @@ def summary(figures: Figures, args: argparse.Namespace) -> None:
             )
     for load in figures.loads:
         print(f"  {load.label:<36} {load.rps:9,.0f} req/s, p99 {load.p99_ms:7.2f} ms ({load.tool})")
+    emit("escalation", result_rows(figures, args))
+
+
+def result_rows(figures: Figures, args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    if figures.sweep is not None:
+        run = figures.sweep
+        slowest = max((orm.extrapolated(args.overdue) for orm in figures.orm), default=None)
+        rows.append(
+            Row(
+                f"sweep escalating {run.escalated:,} of {args.tasks:,}",
+                run.total_s,
+                "s",
+                slowest,
+                "s row-by-row ORM",
+                f"< {SWEEP_GOAL_S:.0f} s, >= {RATIO_GOAL:.0f}x ORM",
+                run.total_s < SWEEP_GOAL_S and slowest is not None and slowest / run.total_s >= RATIO_GOAL,
+            )
+        )
+    if figures.empty_analyzed_ms:
+        p95 = percentile(figures.empty_analyzed_ms, 0.95)
+        rows.append(Row("empty sweep p95", p95, "ms", None, "", f"< {EMPTY_GOAL_MS:.0f} ms", p95 < EMPTY_GOAL_MS))
+    health = next((load for load in figures.loads if "healthz" in load.label), None)
+    for load in figures.loads:
+        if load is not health:
+            rows.append(
+                Row(
+                    load.label,
+                    load.rps,
+                    "req/s",
+                    health.rps if health else None,
+                    "req/s /healthz",
+                    ">= 1,000, p99 < 50 ms, >= 0.25x /healthz",
+                    load.rps >= 1000 and load.p99_ms < 50 and (health is None or load.rps >= 0.25 * health.rps),
+                )
+            )
+    return rows
 
 
 if __name__ == "__main__":

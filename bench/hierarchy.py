@@ -19,19 +19,14 @@ created on ``--pg-url``'s server and dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
 import gc
-import io
 import math
 import os
 import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,8 +37,19 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from dataset import (  # noqa: E402
+    DEFAULT_DIVISIONS,
+    DEFAULT_PG_URL,
+    Dataset,
+    build_dataset,
+    database,
+    division_csv,
+    load_chiefs,
+    make_settings,
+    person,
+)
+from results import Row, emit  # noqa: E402
+from sqlalchemy import Engine, event, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
@@ -55,225 +61,15 @@ from linzhang.domains.chiefs.tables import chiefs_table  # noqa: E402
 from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
 from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.domains.jurisdictions.model import Level  # noqa: E402
-from linzhang.domains.jurisdictions.tables import chief_terms_table, units_table  # noqa: E402
+from linzhang.domains.jurisdictions.tables import units_table  # noqa: E402
 from linzhang.identity.scope import Principal, Role  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402
 from linzhang.pagination import Page  # noqa: E402
-from linzhang.paths import child_path  # noqa: E402
-from linzhang.settings import LoggingSettings, Settings, load_settings  # noqa: E402
+from linzhang.settings import LoggingSettings  # noqa: E402
 
-DEFAULT_DIVISIONS = ROOT.parent / "shared" / "data" / "divisions" / "chongqing-2022.csv"
-DEFAULT_PG_URL = os.environ.get("LINZHANG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SLOW_MS = 50.0
 PAGE = 500
 GAPS_LIMIT = 1000
-
-# Functional zones (功能区) managed as districts, with codes of their own, and how many streets each gets.
-ZONES = (("LJXQ", "两江新区", 6), ("GXQ", "重庆高新区", 5), ("WSJK", "万盛经开区", 4))
-CITY_CODE, CITY_NAME = "50", "重庆市"
-SYNTHETIC_DISTRICTS = 38
-SYNTHETIC_TOWNSHIPS = 1031
-
-# Share of villages with a chief, of townships without one, and of chiefs whose term has ended.
-VILLAGE_COVERAGE = 0.92
-TOWNSHIP_GAPS = 0.015
-ENDED_SHARE = 0.04
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢傅钟"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌海燕春梅鹏辉德林云飞凤琴"
-VILLAGE_HEADS = "新红光明和平安石桥河坝湾山坪岭田家塘林溪龙凤金银双青白马柏杨松竹梨桃花水泉井沟槽坎"
-VILLAGE_TAILS = ("村", "村", "村", "社区")
-
-
-# -- the dataset ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    path: str
-
-
-@dataclass
-class Dataset:
-    source: str
-    nodes: list[Node]  # parents before children, in file order
-    chiefs: list[dict[str, Any]]  # rows for chiefs_chiefs, without ids
-
-    def of_level(self, level: str) -> list[Node]:
-        return [node for node in self.nodes if node.level == level]
-
-
-def _read_csv(path: Path) -> list[tuple[str, str, str, str | None]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        return [(row[0].strip(), row[1].strip(), row[2].strip(), row[3].strip() or None) for row in reader if row]
-
-
-def _synthetic_upper(rng: random.Random) -> list[tuple[str, str, str, str | None]]:
-    """A city, 38 districts and 1,031 townships with codes shaped like the real ones (50, 500101, 500101001)."""
-    rows: list[tuple[str, str, str, str | None]] = [(CITY_CODE, CITY_NAME, "city", None)]
-    districts = []
-    for index in range(SYNTHETIC_DISTRICTS):
-        code = f"5001{index + 1:02d}" if index < 26 else f"5002{index + 3:02d}"
-        districts.append(code)
-        rows.append((code, f"第{index + 1}区县", "district", CITY_CODE))
-    counts = _split(SYNTHETIC_TOWNSHIPS, [rng.uniform(0.4, 1.6) for _ in districts], cap=999)
-    for district, count in zip(districts, counts, strict=True):
-        for number in range(1, count + 1):
-            rows.append((f"{district}{number:03d}", f"{district[-2:]}区{number}号镇街", "township", district))
-    return rows
-
-
-def _split(total: int, weights: list[float], cap: int) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainder), each share at most ``cap``."""
-    if not weights:
-        return []
-    scale = sum(weights)
-    shares = [total * weight / scale for weight in weights]
-    counts = [min(cap, math.floor(share)) for share in shares]
-    order = sorted(range(len(weights)), key=lambda i: shares[i] - math.floor(shares[i]), reverse=True)
-    left = total - sum(counts)
-    while left > 0 and any(count < cap for count in counts):
-        for i in order:
-            if left == 0:
-                break
-            if counts[i] < cap:
-                counts[i] += 1
-                left -= 1
-    return counts
-
-
-def _person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-
-
-def build_dataset(divisions: Path | None, villages: int, chief_count: int, seed: int) -> Dataset:
-    rng = random.Random(seed)
-    if divisions is not None and divisions.is_file():
-        upper = _read_csv(divisions)
-        source = str(divisions)
-    else:
-        upper = _synthetic_upper(rng)
-        source = "synthetic (no division file)"
-    city = next(row for row in upper if row[2] == "city")
-    # The functional zones sit beside the districts, each with a few streets of its own.
-    zone_rows: list[tuple[str, str, str, str | None]] = []
-    for code, name, streets in ZONES:
-        zone_rows.append((code, name, "district", city[0]))
-        zone_rows.extend(
-            (f"{code}{number:03d}", f"{name}第{number}街道", "township", code) for number in range(1, streets + 1)
-        )
-    rows = [row for row in upper if row[2] in ("city", "district")]
-    rows += [row for row in zone_rows if row[2] == "district"]
-    rows += [row for row in upper if row[2] == "township"]
-    rows += [row for row in zone_rows if row[2] == "township"]
-
-    nodes: list[Node] = []
-    paths: dict[str, str] = {}
-    for code, name, level, parent in rows:
-        paths[code] = child_path(paths[parent] if parent else None, code)
-        nodes.append(Node(code, name, level, parent, paths[code]))
-    townships = [node for node in nodes if node.level == "township"]
-    counts = _split(villages, [rng.uniform(0.3, 1.7) for _ in townships], cap=999)
-    for township, count in zip(townships, counts, strict=True):
-        for number in range(1, count + 1):
-            code = f"{township.code}{number:03d}"
-            name = "".join(rng.sample(VILLAGE_HEADS, 2)) + rng.choice(VILLAGE_TAILS)
-            nodes.append(Node(code, name, "village", township.code, child_path(township.path, code)))
-    return Dataset(source, nodes, _plan_chiefs(rng, nodes, chief_count))
-
-
-def _plan_chiefs(rng: random.Random, nodes: list[Node], total: int) -> list[dict[str, Any]]:
-    """Chiefs in the order a first appointment round enters them: the city, districts, townships, villages.
-
-    The city and every district get two general chiefs (党政同责) and deputies; a township two general
-    chiefs; ~92 % of the villages one chief or more (1.7 on average). Left without chiefs (coverage gaps): the last
-    functional zone, ~1.5 % of townships and ~8 % of villages. ~4 % of the chiefs have ended terms.
-    """
-    created = dt.datetime(2022, 6, 1, 1, 0, tzinfo=dt.UTC)
-    by_level: dict[str, list[Node]] = {"city": [], "district": [], "township": [], "village": []}
-    for node in nodes:
-        by_level[node.level].append(node)
-    gap_zone = ZONES[-1][0]
-    posts = {
-        "city": (("general", "市委书记"), ("general", "市长"), ("deputy", "副市长"), ("deputy", "副市长")),
-        "district": (("general", "区委书记"), ("general", "区长"), ("deputy", "副区长")),
-        "township": (("general", "党委书记"), ("general", "乡镇长")),
-    }
-    planned: list[tuple[Node, str, str]] = []
-    for level in ("city", "district", "township"):
-        for node in by_level[level]:
-            if node.code == gap_zone or (level == "township" and rng.random() < TOWNSHIP_GAPS):
-                continue
-            planned.extend((node, role, post) for role, post in posts[level])
-    budget = max(0, total - len(planned))
-    ended = round(total * ENDED_SHARE)
-    active_villages = max(0, budget - ended)
-    villages = by_level["village"]
-    covered = rng.sample(villages, min(len(villages), round(len(villages) * VILLAGE_COVERAGE), active_villages))
-    per_village = dict.fromkeys((node.code for node in covered), 1)
-    for _ in range(active_villages - len(covered)):
-        if not covered:
-            break
-        per_village[rng.choice(covered).code] += 1
-    for node in villages:
-        for number in range(per_village.get(node.code, 0)):
-            planned.append((node, "chief", "村党组织书记" if number == 0 else "村委会主任"))
-    planned = planned[:total]
-
-    rows = [
-        {
-            "name": _person(rng),
-            "post": post,
-            "role": role,
-            "jurisdiction_code": node.code,
-            "jurisdiction_path": node.path,
-            "term_start": dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(150)),
-            "term_end": None,
-            "active": True,
-            "end_reason": None,
-            "username": None,
-            "created_at": created,
-        }
-        for node, role, post in planned
-    ]
-    # Ended terms: predecessors anywhere below the city, entered with the rest (a village or township whose
-    # only chief left stays a gap until a successor is appointed).
-    below_city = [node for node in nodes if node.level in ("township", "village")]
-    for _ in range(min(ended, total - len(rows))):
-        node = rng.choice(below_city)
-        start = dt.date(2017, 1, 1) + dt.timedelta(days=rng.randrange(1500))
-        rows.append(
-            {
-                "name": _person(rng),
-                "post": "村党组织书记" if node.level == "village" else "党委书记",
-                "role": "chief" if node.level == "village" else "general",
-                "jurisdiction_code": node.code,
-                "jurisdiction_path": node.path,
-                "term_start": start,
-                "term_end": start + dt.timedelta(days=rng.randrange(200, 1500)),
-                "active": False,
-                "end_reason": "换届",
-                "username": None,
-                "created_at": created,
-            }
-        )
-    return rows
-
-
-def division_csv(dataset: Dataset) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("code", "name", "level", "parent_code"))
-    for node in dataset.nodes:
-        writer.writerow((node.code, node.name, node.level, node.parent_code or ""))
-    return out.getvalue()
-
 
 # -- timing ----------------------------------------------------------------------------------------
 
@@ -326,6 +122,31 @@ def describe(value: Any) -> str:
     if isinstance(value, jurisdictions.JurisdictionView):
         return f"1 row ({value.level})"
     return str(value)
+
+
+# The baseline of every read, measured in the same run: a session, the pool checkout and one round trip.
+FLOOR: tuple[str, Callable[[Session, int], Any]] = (
+    "session + SELECT 1 (the floor)",
+    lambda s, i: s.execute(text("SELECT 1")),
+)
+
+
+def result_rows(results: list[Result], backend: str) -> list[Row]:
+    """Each read's median beside the floor's, against the 50 ms a page may take."""
+    floor = next((result for result in results if result.label == FLOOR[0]), None)
+    return [
+        Row(
+            f"{result.label} [{backend}] median",
+            result.median_ms,
+            "ms",
+            floor.median_ms if floor else None,
+            "ms floor",
+            f"p95 < {SLOW_MS:.0f} ms",
+            result.p95_ms / result.calls < SLOW_MS,
+        )
+        for result in results
+        if result is not floor
+    ]
 
 
 def measure(container: Container, label: str, call: Callable[[Session, int], Any], warmup: int, repeat: int) -> Result:
@@ -416,60 +237,6 @@ def explain(container: Container, label: str, call: Callable[[Session], Any], se
 # -- one backend -----------------------------------------------------------------------------------
 
 
-def make_settings(database_url: str, var_dir: Path) -> Settings:
-    return load_settings(
-        environ={},
-        overrides={
-            "paths": {"var_dir": str(var_dir)},
-            "database": {"url": database_url},
-            "redis": {"url": ""},
-            "logging": {"level": "WARNING"},
-            "security": {"secret_key": "bench-" + "k" * 40, "password_time_cost": 1, "password_memory_kib": 8},
-        },
-    )
-
-
-@contextmanager
-def database(backend: str, pg_url: str) -> Iterator[tuple[str, Path]]:
-    """A database URL for the backend and a var dir, both gone after the block."""
-    with tempfile.TemporaryDirectory(prefix="linzhang-bench-") as tmp:
-        var_dir = Path(tmp) / "var"
-        if backend == "sqlite":
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}", var_dir
-            return
-        url = make_url(pg_url)
-        if url.get_driver_name() in ("", "psycopg2"):
-            url = url.set(drivername="postgresql+psycopg")
-        name = f"linzhang_bench_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False), var_dir
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-
-def load_chiefs(container: Container, dataset: Dataset) -> None:
-    """Bulk-insert the chiefs, then the coverage projection exactly as its event handler would leave it."""
-    u, t = units_table, chief_terms_table
-    with container.transaction() as session:
-        for start in range(0, len(dataset.chiefs), 2000):
-            session.execute(insert(chiefs_table), dataset.chiefs[start : start + 2000])
-        c = chiefs_table
-        session.execute(
-            insert(t).from_select(
-                ["chief_id", "jurisdiction_code", "active"], select(c.c.id, c.c.jurisdiction_code, c.c.active)
-            )
-        )
-        in_office = (
-            select(func.count()).where(t.c.jurisdiction_code == u.c.code, t.c.active.is_(True)).scalar_subquery()
-        )
-        session.execute(update(u).values(active_chiefs=in_office))
-
-
 def check_projection(container: Container) -> int:
     """Units whose active_chiefs differs from the chiefs actually in office there (0 when consistent)."""
     u, c = units_table, chiefs_table
@@ -535,7 +302,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
                     admin,
                     ctx,
                     chiefs.Appointment(
-                        name=_person(rng), post="村委会主任", role=ChiefRole.CHIEF, jurisdiction_code=node.code
+                        name=person(rng), post="村委会主任", role=ChiefRole.CHIEF, jurisdiction_code=node.code
                     ),
                 )
         took = time.perf_counter() - started
@@ -622,6 +389,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
             cursor = page.next
 
     operations: list[tuple[str, Callable[[Session, int], Any]]] = [
+        FLOOR,
         (
             "get_jurisdiction (a village)",
             lambda s, i: jurisdictions.get_jurisdiction(s, admin, sample[i % len(sample)]),
@@ -760,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {left.label:<{width}}  {left.median_ms:8.2f} /{left.p95_ms:7.2f}  {right.median_ms:8.2f} /{right.p95_ms:7.2f}"
             )
     print(f"\ntotal time: {time.perf_counter() - begun:.1f} s")
+    emit("hierarchy", [row for backend, found in results.items() for row in result_rows(found, backend)])
     return 0
 
 

@@ -54,23 +54,29 @@ for entry in (str(ROOT), str(HERE)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from hierarchy import (  # noqa: E402
+from dataset import (  # noqa: E402
     DEFAULT_DIVISIONS,
     DEFAULT_PG_URL,
-    INDEX_NODE,
     Dataset,
     Node,
-    Result,
     build_dataset,
-    captured,
     database,
-    division_csv,
+    derive_from_tasks,
+    load_tree,
     make_settings,
+    todo_item_columns,
+)
+from hierarchy import (  # noqa: E402
+    FLOOR,
+    INDEX_NODE,
+    Result,
+    captured,
     measure,
     print_results,
+    result_rows,
 )
-from sqlalchemy import Engine, create_engine, func, insert, literal, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from results import Row, emit  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, insert, select, text  # noqa: E402
 
 from linzhang.bootstrap import Container, bootstrap  # noqa: E402
 from linzhang.bus import EmbeddedBus, consume_delivery  # noqa: E402
@@ -78,8 +84,6 @@ from linzhang.bus.relay import OutgoingDelivery, relay_pending  # noqa: E402
 from linzhang.bus.tables import deliveries_table  # noqa: E402
 from linzhang.clock import FixedClock  # noqa: E402
 from linzhang.contracts import TaskProgressReported, TaskRolledUp  # noqa: E402
-from linzhang.domains.jurisdictions import service as jurisdictions  # noqa: E402
-from linzhang.domains.jurisdictions.importer import read_divisions  # noqa: E402
 from linzhang.domains.tasks.model import TaskStatus  # noqa: E402
 from linzhang.domains.tasks.service import TaskFilter, TasksContext, list_tasks, report_progress, roll_up_parent  # noqa: E402
 from linzhang.domains.tasks.tables import tasks_table  # noqa: E402
@@ -452,36 +456,6 @@ def load_tasks(container: Container, rows: Iterator[tuple[Any, ...]]) -> int:
     return loaded
 
 
-def todo_item_columns() -> dict[str, Any]:
-    """``chiefs_inbox_items`` columns of the ``todo`` item each task held by its owner has, from ``tasks_tasks``."""
-    t = tasks_table
-    return {
-        "task_id": t.c.id,
-        "box": literal("todo"),
-        "jurisdiction_code": t.c.jurisdiction_code,
-        "jurisdiction_path": t.c.jurisdiction_path,
-        "reason": literal("assigned"),
-        "kind": t.c.kind,
-        "title": t.c.title,
-        "category": t.c.category,
-        "status": t.c.status,
-        "owner_code": t.c.jurisdiction_code,
-        "holder_code": t.c.holder_code,
-        "due_date": t.c.due_date,
-        "deadline": t.c.due_date,
-        "open": t.c.status != "done",
-        "created_at": t.c.created_at,
-        "updated_at": t.c.updated_at,
-    }
-
-
-def derive_from_tasks(session: Session, table_name: str, columns: dict[str, Any]) -> int:
-    """Fill a projection table from ``tasks_tasks`` in one INSERT .. SELECT; returns its row count."""
-    table = tasks_table.metadata.tables[table_name]
-    session.execute(insert(table).from_select(list(columns), select(*columns.values()).order_by(tasks_table.c.id)))
-    return int(session.execute(select(func.count()).select_from(table)).scalar_one())
-
-
 def load_projections(container: Container) -> list[tuple[str, int]]:
     """The projections of the tasks' events, as their subscribers would have left them for these tasks.
 
@@ -795,15 +769,11 @@ def run_one(backend: str, dataset: Dataset, size: int, args: argparse.Namespace,
 
 
 def _run(container: Container, backend: str, dataset: Dataset, size: int, args: argparse.Namespace, plans: bool) -> Run:
-    from linzhang.db.migrate import upgrade
 
     run = Run(backend, size)
-    upgrade(container.engine)
     started = time.perf_counter()
-    rows = list(read_divisions(division_csv(dataset)))
-    with container.transaction() as session:
-        report = jurisdictions.import_divisions(session, container.clock, rows)
-    print(f"import_divisions + commit:     {time.perf_counter() - started:8.2f} s  ({report.created:,} units)")
+    created = load_tree(container, dataset)
+    print(f"migrations + import_divisions: {time.perf_counter() - started:8.2f} s  ({created:,} units)")
 
     split_rows, trees = build_split_trees(dataset, args.split_trees, 1, args.seed)
     if len(split_rows) > size:
@@ -990,7 +960,7 @@ def list_operations(ctx: TasksContext, dataset: Dataset, seed: int) -> list[tupl
 
 def measure_lists(container: Container, ctx: TasksContext, dataset: Dataset, args: argparse.Namespace) -> list[Result]:
     results = []
-    for label, call in list_operations(ctx, dataset, args.seed + 5):
+    for label, call in [FLOOR, *list_operations(ctx, dataset, args.seed + 5)]:
         results.append(measure(container, label, call, args.warmup, args.repeat))
     return results
 
@@ -1141,6 +1111,25 @@ def _short(size: int) -> str:
 def print_summary(runs: list[Run]) -> None:
     if not runs:
         return
+    rows: list[Row] = []
+    for run in runs:
+        label = f"{run.backend} {_short(run.tasks)}"
+        for rollup in run.rollups:
+            if rollup.reflect_s:
+                p95 = percentile(rollup.reflect_s, 0.95)
+                rows.append(
+                    Row(
+                        f"commit -> city [{rollup.label}, {label}] p95",
+                        p95 * 1000,
+                        "ms",
+                        None,
+                        "",
+                        "< 1,000 ms",
+                        p95 < 1.0,
+                    )
+                )
+        rows += result_rows(run.lists, label)
+    emit("tasks", rows)
 
     def cell(samples: list[float] | None) -> str:
         if not samples:

@@ -16,13 +16,15 @@ from litestar.types import ControllerRouterHandler
 
 import linzhang
 from linzhang.api.bus import BusController
+from linzhang.api.clock import ClockController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
-from linzhang.bootstrap import bootstrap
+from linzhang.api.vocabularies import VocabularyController
+from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
 from linzhang.domains.assessments.api import AssessmentController
@@ -47,6 +49,8 @@ API_CONTROLLERS: list[ControllerRouterHandler] = [
     AssessmentController,
     EventFeedController,
     BusController,
+    ClockController,
+    VocabularyController,
 ]
 
 
@@ -79,6 +83,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        warn_about_time(container)
         runner = EmbeddedBus(container.bus) if embedded else None
         if runner is not None:
             runner.start()

@@ -92,11 +92,19 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     from linzhang.bootstrap import bootstrap
 
     settings = ctx.settings
-    app = create_app(container=bootstrap(settings))
+    container = bootstrap(settings)
+    app = create_app(container=container)
+    host, port = host or settings.http.host, port or settings.http.port
+    if sys.stdout.isatty():
+        # A person at a terminal: where to go and who to sign in as, in plain text before the log lines.
+        from linzhang.console import banner
+        from linzhang.demo import demo_logins
+
+        click.echo(banner(host, port, demo_logins(container)))
     uvicorn.run(
         app,
-        host=host or settings.http.host,
-        port=port or settings.http.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
     )
@@ -112,14 +120,25 @@ def _require_redis(settings: Settings, command: str) -> None:
 
 @cli.command()
 @click.option("--threads", default=None, type=int, help="Worker threads (default: [bus] worker_threads).")
+@click.option(
+    "--subscriber",
+    "subscribers",
+    multiple=True,
+    help="Consume only this subscriber's queue (repeatable; default: every subscriber's queue).",
+)
 @pass_context
-def worker(ctx: _Context, threads: int | None) -> None:
+def worker(ctx: _Context, threads: int | None, subscribers: tuple[str, ...]) -> None:
     """Dramatiq workers on the Redis broker; run as many as needed."""
     _require_redis(ctx.settings, "worker")
     stop = _wait_for_signal()
     with _container(ctx) as container:
-        running = container.bus.start_worker(threads)
-        click.echo(f"worker running with {running.worker_threads} threads", err=True)
+        known = container.registry.subscribers()
+        unknown = [name for name in subscribers if name not in known]
+        if unknown:
+            raise click.UsageError(f"没有这个订阅者：{'、'.join(unknown)}（可选：{'、'.join(known)}）")
+        running = container.bus.start_worker(threads, subscribers=list(subscribers) or None)
+        queues = ", ".join(sorted(running.consumer_whitelist or ()))
+        click.echo(f"worker running with {running.worker_threads} threads on {queues}", err=True)
         stop.wait()
         running.stop()
 
@@ -128,9 +147,12 @@ def worker(ctx: _Context, threads: int | None) -> None:
 @pass_context
 def scheduler(ctx: _Context) -> None:
     """Relay, redelivery and periodic jobs for the Redis broker; safe to run more than one."""
+    from linzhang.bootstrap import warn_about_time
+
     _require_redis(ctx.settings, "scheduler")
     stop = _wait_for_signal()
     with _container(ctx) as container:
+        warn_about_time(container)
         container.bus.run_scheduler(stop)
 
 
@@ -172,9 +194,10 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
                 raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time", param_hint="--as-of") from None
             if when.tzinfo is None:
                 raise click.BadParameter("give a time zone, e.g. +08:00", param_hint="--as-of")
+        skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, TasksContext.of(container), when, "cli")
+                result = run_sweep(session, TasksContext.of(container), when, "cli", skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"escalated {result.escalated} tasks as of {result.as_of.isoformat()}")
@@ -231,10 +254,13 @@ def demo(ctx: _Context, villages: int) -> None:
         # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
         report = load_demo(container, villages=villages)
     if not report.loaded:
-        click.echo("the demo is loaded already")
+        click.echo("演示数据已载入过，未作改动")
         return
-    click.echo(f"demo loaded: {report.jurisdictions} jurisdictions, {report.chiefs} chiefs, {report.tasks} tasks")
-    click.echo(f"sign in as {', '.join(report.accounts)} with the password {DEMO_PASSWORD}")
+    click.echo(
+        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
+        f"{report.period} 年度考核已计算"
+    )
+    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
 
 
 @cli.group("import")
@@ -257,7 +283,7 @@ def import_divisions(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, container.clock, rows)
         except InvalidDivision as exc:
-            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
     click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
 
 
@@ -277,7 +303,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
             with container.transaction() as session:
                 report = run_import(session, context, plan)
         except PlanError as exc:
-            raise click.ClickException(f"{exc}; nothing was imported") from None
+            raise click.ClickException(f"{exc}；未导入任何数据") from None
     click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")
 
 
@@ -319,7 +345,7 @@ def user_create(
                 if jurisdiction_code is not None:
                     reference = container.lookup_jurisdiction(session, jurisdiction_code)
                     if reference is None:
-                        raise click.BadParameter(f"no jurisdiction {jurisdiction_code}", param_hint="--jurisdiction")
+                        raise click.BadParameter(f"辖区 {jurisdiction_code} 不存在", param_hint="--jurisdiction")
                 created = create_user(
                     session,
                     container.passwords,
@@ -421,6 +447,120 @@ def user_list(ctx: _Context, limit: int, after_id: int) -> None:
                 ]
             )
         )
+
+
+@cli.group()
+def calendar() -> None:
+    """The working-day calendar: which years it knows, and the office's entries for new ones."""
+
+
+@calendar.command("show")
+@click.argument("year", required=False, type=click.IntRange(1900, 2999))
+@pass_context
+def calendar_show(ctx: _Context, year: int | None) -> None:
+    """A year's coverage, holidays (weekdays off) and make-up workdays (default: this year and next)."""
+    from linzhang.clock import SHANGHAI
+    from linzhang.workdays import report_year
+
+    with _container(ctx) as container:
+        today = container.clock.now().astimezone(SHANGHAI).date()
+        years = [year] if year is not None else [today.year, today.year + 1]
+        for shown in years:
+            report = report_year(container.calendar, shown)
+            source = {"office": "林长办录入", "file": "config/calendar.toml", "official": "国家法定节假日数据"}
+            if report.covered:
+                click.echo(f"{shown} 年：已覆盖（来源：{source[report.source]}）")
+            else:
+                click.echo(
+                    f"{shown} 年：未覆盖 —— 按周一至周五工作计算，涉及该年的期限为暂定；"
+                    f"请用 `linzhang calendar set-year {shown}` 录入国务院公布的安排"
+                )
+            named = [f"{day.isoformat()}{f' {name}' if name else ''}" for day, name in report.holidays]
+            click.echo(f"  假日（工作日放假）{len(named)} 天：{'、'.join(named) or '无'}")
+            click.echo(
+                f"  调休上班（周末上班）{len(report.workdays)} 天："
+                f"{'、'.join(day.isoformat() for day in report.workdays) or '无'}"
+            )
+
+
+def _parse_days(text: str, option: str) -> list[Any]:
+    """``2027-02-05..2027-02-11,2027-04-05`` -> the dates, ranges inclusive."""
+    import datetime as dt
+
+    days: list[dt.date] = []
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        try:
+            start = dt.date.fromisoformat(first.strip())
+            end = dt.date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise click.BadParameter(
+                f"{part!r} 不是日期（YYYY-MM-DD）或日期范围（起..止）", param_hint=option
+            ) from None
+        if end < start:
+            raise click.BadParameter(f"{part!r}：结束日期早于开始日期", param_hint=option)
+        while start <= end:
+            days.append(start)
+            start += dt.timedelta(days=1)
+    return days
+
+
+def _days_from_file(file: Path, year: int) -> tuple[list[Any], list[Any]]:
+    import datetime as dt
+    import tomllib
+
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{file} 不是有效的 TOML：{exc}", param_hint="--file") from None
+    raw = raw.get("years", {}).get(str(year), raw)
+    found: list[list[dt.date]] = []
+    for key in ("holidays", "workdays"):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not all(
+            isinstance(day, dt.date) and not isinstance(day, dt.datetime) for day in values
+        ):
+            raise click.BadParameter(f"{file}：{key} 须是日期列表，如 [2027-02-08]", param_hint="--file")
+        found.append(values)
+    return found[0], found[1]
+
+
+@calendar.command("set-year")
+@click.argument("year", type=click.IntRange(1900, 2999))
+@click.option("--holidays", default="", help="Weekdays off: dates and ranges, e.g. 2027-02-05..2027-02-11,2027-04-05.")
+@click.option("--workdays", default="", help="Weekend days worked (调休上班), e.g. 2027-02-20,2027-09-26.")
+@click.option(
+    "--file",
+    "file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file with holidays = [...] and workdays = [...] (or [years.YYYY] sections).",
+)
+@pass_context
+def calendar_set_year(ctx: _Context, year: int, holidays: str, workdays: str, file: Path | None) -> None:
+    """Enter a year's published holiday schedule (国务院办公厅通知); it replaces any earlier entry for the year.
+
+    Every running server, worker and scheduler reads it within [calendar] refresh_seconds.
+    """
+    from linzhang.workdays import CalendarError, check_year_entry, enter_year
+
+    if file is not None and (holidays or workdays):
+        raise click.UsageError("give --file, or --holidays/--workdays, not both")
+    if file is not None:
+        off, worked = _days_from_file(file, year)
+    else:
+        off, worked = _parse_days(holidays, "--holidays"), _parse_days(workdays, "--workdays")
+    if not off:
+        raise click.UsageError("a year's schedule has holidays: give --holidays or --file")
+    try:
+        entry = check_year_entry(year, off, worked)
+    except CalendarError as exc:
+        raise click.ClickException(str(exc)) from None
+    with _container(ctx) as container, container.transaction() as session:
+        enter_year(session, entry, "cli", container.wall_clock.now())
+    click.echo(f"{year} 年已录入：假日 {len(entry.holidays)} 天，调休上班 {len(entry.workdays)} 天")
 
 
 def main() -> None:

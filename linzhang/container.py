@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus import Bus, EmbeddedBus, SubscriberRegistry
-from linzhang.clock import Clock
+from linzhang.clock import SHANGHAI, Clock, is_test_clock
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.throttle import LoginThrottle
 from linzhang.identity.tokens import Tokens
@@ -26,7 +26,10 @@ class Container:
     session_factory: sessionmaker[Session]
     registry: SubscriberRegistry
     bus: Bus
+    # The one clock the rules read: the wall clock, or a training instance's test clock.
     clock: Clock
+    # The wall clock (the same object unless ``clock`` is a test clock): sign-in tokens expire by it.
+    wall_clock: Clock
     passwords: Passwords
     tokens: Tokens
     lookup_jurisdiction: JurisdictionLookup
@@ -34,6 +37,15 @@ class Container:
     login_throttle: LoginThrottle
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
+
+    @property
+    def on_test_clock(self) -> bool:
+        """True on a training instance's test clock: every page shows a "测试时钟" banner with the time."""
+        return is_test_clock(self.clock)
+
+    def uncovered_calendar_years(self) -> list[int]:
+        """This year and next, those whose holidays nobody entered: the city office's pages show a banner."""
+        return self.calendar.uncovered_years(self.clock.now().astimezone(SHANGHAI).date())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -77,3 +77,25 @@ class TooManyRequests(LinzhangError):
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail, code=code, **extra)
         self.retry_after = retry_after
+
+
+# 不存在: what every kind of object answers when it does not exist *or* lies outside the caller's
+# jurisdiction. One wording per kind, so that the two cases cannot be told apart (no oracle).
+MISSING: dict[str, tuple[str, str]] = {
+    "task": ("任务不存在", "task_not_found"),
+    "jurisdiction": ("辖区不存在", "jurisdiction_not_found"),
+    "chief": ("林长不存在", "chief_not_found"),
+    "user": ("账号不存在", "user_not_found"),
+    "assessment": ("考核结果不存在", "assessment_not_found"),
+    "delivery": ("死信投递不存在", "delivery_not_found"),
+}
+
+
+def not_found(kind: str, *, field: str | None = None) -> NotFound:
+    """The one answer for a missing or foreign object of ``kind`` (``task``, ``jurisdiction`` ...).
+
+    ``kind`` may name the object (``"task 12"``); only its first word counts, so the answer never
+    depends on which object was asked for.
+    """
+    detail, code = MISSING.get(kind.split(" ", 1)[0], ("对象不存在", "not_found"))
+    return NotFound(detail, code=code, field=field) if field else NotFound(detail, code=code)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 from linzhang.settings import LoggingSettings
+
+
+def wants_json(settings: LoggingSettings, stream: TextIO) -> bool:
+    """JSON lines unless configured otherwise; with ``auto``, readable lines on a terminal only."""
+    if settings.json == "auto":
+        return not stream.isatty()
+    return settings.json
 
 
 def configure_logging(settings: LoggingSettings) -> None:
@@ -22,7 +30,7 @@ def configure_logging(settings: LoggingSettings) -> None:
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
-        if settings.json
+        if wants_json(settings, sys.stderr)
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(

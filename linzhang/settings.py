@@ -86,6 +86,7 @@ class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
 class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     queue_name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]+$")] = "linzhang"
     relay_idle_seconds: PositiveFloat = 0.2
+    relay_wake_delay_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.05
     relay_batch_size: PositiveInt = 500
     redelivery_timeout_seconds: PositiveFloat = 60.0
     redelivery_interval_seconds: PositiveFloat = 5.0
@@ -94,6 +95,14 @@ class BusSettings(_Section, frozen=True, forbid_unknown_fields=True):
     retry_backoff_max_seconds: Annotated[float, msgspec.Meta(ge=0)] = 300.0
     worker_threads: PositiveInt = 8
     time_limit_ms: PositiveInt = 600_000
+    urgent_subscribers: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.,\- ]*$")] = "tasks.rollup"
+    max_in_flight: PositiveInt = 2000
+    consume_batch_size: PositiveInt = 100
+
+    @property
+    def urgent(self) -> frozenset[str]:
+        """The subscribers whose deliveries a worker takes before any other's it holds."""
+        return frozenset(name.strip() for name in self.urgent_subscribers.split(",") if name.strip())
 
 
 class EscalationSettings(_Section, frozen=True, forbid_unknown_fields=True):
@@ -104,6 +113,17 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    mode: Literal["system", "test"] = "system"
+    skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
+    test_clock_refresh_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    test_clock_max_days_ahead: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 3650
+
+
+class CalendarSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    refresh_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+
+
 class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
     session_ttl_seconds: PositiveInt = 28800
     cookie_secure: bool = False
@@ -112,7 +132,7 @@ class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
 
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json: bool = True
+    json: bool | Literal["auto"] = "auto"
 
 
 class Settings(_Section, frozen=True, forbid_unknown_fields=True):
@@ -125,6 +145,8 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()
     inbox: InboxSettings = InboxSettings()
+    clock: ClockSettings = ClockSettings()
+    calendar: CalendarSettings = CalendarSettings()
     web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
     config_dir: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,26 @@ class Vocabulary:
         return tuple(term.code for term in self.terms)
 
 
+def _built_in(*pairs: tuple[str, str]) -> Vocabulary:
+    return Vocabulary(tuple(Term(code, name) for code, name in pairs))
+
+
+# The built-in vocabularies: codes fixed by the code base, Chinese names people read. The API
+# (``GET /api/v1/vocabularies/{name}``), the pages and the exports take the names from here.
+STATUSES = _built_in(("open", "办理中"), ("submitted", "待核查/验收"), ("done", "已办结"))
+KINDS = _built_in(("target", "目标任务"), ("issue", "问题"), ("order", "指令"))
+LEVELS = _built_in(("city", "市"), ("district", "区县"), ("township", "乡镇街道"), ("village", "村社区"))
+# Posts: the chiefs' roles (总林长 / 副总林长 / 林长) and the people working under them (护林员 / 监管员).
+POSTS = _built_in(
+    ("general", "总林长"),
+    ("deputy", "副总林长"),
+    ("chief", "林长"),
+    ("ranger", "护林员"),
+    ("supervisor", "监管员"),
+)
+BUILT_IN: dict[str, Vocabulary] = {"statuses": STATUSES, "kinds": KINDS, "levels": LEVELS, "posts": POSTS}
+
+
 def load_categories(path: Path) -> Vocabulary:
     """The task categories of ``config/categories.toml``; a malformed file stops start-up."""
     with path.open("rb") as handle:
@@ -46,3 +67,22 @@ def load_categories(path: Path) -> Vocabulary:
     if not terms or len({t.code for t in terms}) != len(terms):
         raise ValueError(f"{path}: categories must be listed, each code once")
     return Vocabulary(tuple(terms))
+
+
+CATEGORIES_FILE = "categories.toml"
+
+
+@functools.cache
+def categories_at(config_dir: Path) -> Vocabulary:
+    """The task categories of a config folder, read once per process."""
+    return load_categories(config_dir / CATEGORIES_FILE)
+
+
+def vocabulary(name: str, config_dir: Path) -> Vocabulary | None:
+    """A vocabulary by its name (``categories``, ``statuses``, ``kinds``, ``levels``, ``posts``), or None."""
+    if name == "categories":
+        return categories_at(config_dir)
+    return BUILT_IN.get(name)
+
+
+VOCABULARY_NAMES = ("categories", *BUILT_IN)

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from linzhang.api.schemas import AfterId64, Id64, page_size
 from linzhang.bus import list_dead, redrive
 from linzhang.container import Container
-from linzhang.errors import NotFound
+from linzhang.errors import not_found
 from linzhang.identity import Action, Principal, authorize
 
 
@@ -67,7 +67,7 @@ class BusController(Controller):
         authorize(principal, Action.MANAGE_BUS)
         count = redrive(container.session_factory, [delivery_id])
         if count == 0:
-            raise NotFound(f"no dead delivery {delivery_id}")
+            raise not_found("delivery")
         container.bus.wake()
         return Redriven(count)
 

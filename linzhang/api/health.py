@@ -1,4 +1,4 @@
-"""Liveness and readiness."""
+"""Liveness and readiness (docs/adr/0013 on what "degraded" means to a load balancer)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from sqlalchemy import text
 
 from linzhang.api.problems import problem
+from linzhang.clock import SHANGHAI, clock_mode
 from linzhang.container import Container
 
 
@@ -18,9 +19,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def uncovered_year_reason(year: int) -> str:
+    return f"{year} 年的节假日和调休安排尚未录入，该年按周一至周五工作计算，涉及该年的期限为暂定"
+
+
 @get("/readyz", exclude_from_auth=True, sync_to_thread=True, tags=["health"])
 def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
-    """The database answers and the broker is reachable; 503 with the failing check otherwise."""
+    """Ready (200), degraded (200: serving, with reasons a person must act on), or not ready (503).
+
+    Not ready: the database or the broker fails; a load balancer takes the server out. Degraded: the
+    working calendar does not cover this year or next; every server is equally affected and still
+    serves correctly otherwise, so it stays in rotation while the reason is shown. On a test clock the
+    answer carries ``clock: {mode: "test", now}``.
+    """
     checks: dict[str, str] = {}
     try:
         with container.engine.connect() as connection:
@@ -36,5 +47,15 @@ def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
         checks["broker"] = f"failed: {type(exc).__name__}"
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
-        return problem(503, f"not ready: {', '.join(failing)}", checks=checks)
-    return Response({"status": "ready", "checks": checks})
+        # The failing checks keep their English names (database, broker): operators and probes read them.
+        return problem(503, f"服务未就绪：{'、'.join(failing)}", code="not_ready", checks=checks)
+    now = container.clock.now()
+    clock = {"mode": clock_mode(container.clock), "now": now.astimezone(SHANGHAI).isoformat()}
+    uncovered = container.calendar.uncovered_years(now.astimezone(SHANGHAI).date())
+    reasons = [uncovered_year_reason(year) for year in uncovered]
+    checks["calendar"] = "ok" if not uncovered else "degraded: " + ", ".join(str(year) for year in uncovered)
+    body: dict[str, Any] = {"status": "degraded" if reasons else "ready", "checks": checks, "clock": clock}
+    if reasons:
+        body["reasons"] = reasons
+        body["uncovered_years"] = uncovered
+    return Response(body)

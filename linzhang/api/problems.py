@@ -1,7 +1,13 @@
-"""Every error as an RFC 9457 problem document (``application/problem+json``) with a clear ``detail``."""
+"""Every error as an RFC 9457 problem document (``application/problem+json``) with a clear ``detail``.
+
+The ``detail`` is Chinese, for the person who reads it; ``code`` is a stable English machine code for
+clients. The framework's own refusals (an unknown address, a wrong method, a body too large, a query
+or body that does not validate) are translated here, so that nothing a person reads is English.
+"""
 
 from __future__ import annotations
 
+import re
 import traceback
 from http import HTTPStatus
 from typing import Any
@@ -38,26 +44,99 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _validation_detail(errors: Any) -> str:
-    if not isinstance(errors, list) or not errors:
-        return "请求无效"
-    parts = []
-    for error in errors:
-        if isinstance(error, dict):
-            key = error.get("key")
-            message = error.get("message", "invalid")
-            parts.append(f"{key}: {message}" if key else str(message))
-    return "请求无效：" + "; ".join(parts) if parts else "请求无效"
+# JSON types as a person names them.
+_TYPE_NAMES = {
+    "str": "文本",
+    "int": "整数",
+    "float": "数字",
+    "decimal": "数字",
+    "bool": "是/否（true/false）",
+    "object": "对象",
+    "array": "列表",
+    "null": "空值",
+    "date": "日期（YYYY-MM-DD）",
+    "datetime": "带时区的时间（ISO 8601）",
+}
+_OPERATORS = {">=": "不小于", "<=": "不大于", ">": "大于", "<": "小于"}
+_MESSAGES: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(r"Expected `(\w+)`, got `(\w+)`"),
+        lambda m: f"应为{_TYPE_NAMES.get(m[1], m[1])}，实为{_TYPE_NAMES.get(m[2], m[2])}",
+    ),
+    (
+        re.compile(r"Expected `(?:str|array|object)` of length (>=|<=) (\d+)"),
+        lambda m: f"长度须{_OPERATORS[m[1]]}{m[2]}",
+    ),
+    (re.compile(r"Expected `\w+` (>=|<=|>|<) (\S+)"), lambda m: f"须{_OPERATORS[m[1]]}{m[2]}"),
+    (re.compile(r"Object missing required field `(\w+)`"), lambda m: f"缺少必填字段 {m[1]}"),
+    (re.compile(r"Object contains unknown field `(\w+)`"), lambda m: f"包含未知字段 {m[1]}"),
+    (re.compile(r"Invalid enum value (.+)"), lambda m: f"取值 {m[1]} 不在允许的范围内"),
+    (
+        re.compile(r"Missing required (?:query |path |header |cookie )?parameter '?(\w+)'?"),
+        lambda m: f"缺少参数 {m[1]}",
+    ),
+    (re.compile(r"Invalid (?:RFC3339 encoded )?datetime|Invalid ISO 8601"), lambda m: "日期或时间格式无效"),
+    (re.compile(r"Invalid (?:RFC3339 encoded )?date"), lambda m: "日期格式无效（YYYY-MM-DD）"),
+]
+
+
+_MISSING_PARAMETER = re.compile(r"Missing required (?:query |path |header |cookie )?parameter '?(\w+)'?")
+
+
+def _translated(message: str) -> str:
+    for pattern, render in _MESSAGES:
+        match = pattern.search(message)
+        if match:
+            return str(render(match))
+    return "取值无效"
 
 
 def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(400, _validation_detail(errors), instance=request.url.path, code="invalid_request", errors=errors)
+    errors = [error for error in exc.extra if isinstance(error, dict)] if isinstance(exc.extra, list) else []
+    parts = []
+    for error in errors:
+        key, message = error.get("key"), _translated(str(error.get("message", "")))
+        parts.append(f"{key}：{message}" if key else message)
+    first = errors[0] if errors else {}
+    extra: dict[str, Any] = {"errors": errors}
+    if first.get("key"):
+        extra["field"] = first["key"]
+    missing = _MISSING_PARAMETER.search(str(exc.detail))
+    if not errors and missing:
+        # A required query, path or header parameter is absent: the framework names it in its message.
+        parts = [f"缺少参数 {missing[1]}"]
+        extra["field"] = missing[1]
+    return problem(
+        400,
+        "请求内容有误：" + "；".join(parts) if parts else "请求内容有误",
+        instance=request.url.path,
+        code="invalid_request",
+        **extra,
+    )
+
+
+# The framework's refusals by status: the Chinese detail and the machine code.
+_HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("请求无效", "bad_request"),
+    401: ("请先登录", "unauthorized"),
+    403: ("无权进行此操作", "forbidden"),
+    404: ("找不到该地址", "route_not_found"),
+    405: ("该地址不支持此请求方法", "method_not_allowed"),
+    413: ("请求内容过大", "request_too_large"),
+    415: ("不支持该内容类型", "unsupported_media_type"),
+    429: ("请求过于频繁，请稍后再试", "too_many_requests"),
+    500: ("服务器内部错误，已记录", "internal_error"),
+    503: ("服务暂不可用，请稍后再试", "service_unavailable"),
+}
 
 
 def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    detail = exc.detail or HTTPStatus(exc.status_code).phrase
-    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    detail, code = _HTTP_PROBLEMS.get(exc.status_code, (HTTPStatus(exc.status_code).phrase, "http_error"))
+    if exc.status_code == 400 and "JSON" in str(exc.detail):
+        detail, code = "请求内容不是有效的 JSON", "malformed_json"
+    elif exc.status_code == 413:
+        limit = request.app.request_max_body_size
+        detail = f"请求内容过大（上限 {limit} 字节）" if limit else detail
     response = problem(exc.status_code, detail, instance=request.url.path, code=code)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -115,7 +194,7 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
         )
     else:
         log.exception("request.failed", path=request.url.path, method=request.method)
-    return problem(500, "an internal error occurred; it has been logged", instance=request.url.path)
+    return problem(500, "服务器内部错误，已记录", instance=request.url.path, code="internal_error")
 
 
 exception_handlers: ExceptionHandlersMap = {

@@ -30,5 +30,5 @@ def page_size(container: Container, limit: int | None) -> int:
     if limit is None:
         return http.default_page_size
     if limit < 1 or limit > http.max_page_size:
-        raise InvalidInput(f"每页条数在 1 到 {http.max_page_size} 之间", code="invalid_limit", field="limit")
+        raise InvalidInput(f"每页条数须在1至{http.max_page_size}之间", code="limit_out_of_range", field="limit")
     return limit

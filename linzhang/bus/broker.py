@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from uuid import uuid4
 
@@ -71,6 +72,41 @@ def enqueue_all(broker: dramatiq.Broker, messages: Sequence[Message[object]]) ->
         pipeline.execute()
     for message in enqueued:
         broker.emit_after("enqueue", message, None)
+
+
+# Dramatiq's own rule for queue names; anything else in a subscriber's name becomes "_".
+_QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# Message ids read from the broker per round trip when looking into a queue.
+_PEEK_CHUNK = 1000
+
+
+def queue_name_for(prefix: str, subscriber: str) -> str:
+    """The Dramatiq queue of ``subscriber``'s deliveries: ``<prefix>.<subscriber>``."""
+    return f"{prefix}.{_QUEUE_UNSAFE.sub('_', subscriber)}"
+
+
+def waiting_message_ids(broker: dramatiq.Broker, queue_name: str) -> set[str] | None:
+    """The ids of the messages waiting in ``queue_name`` (not yet taken by a worker), or ``None`` if unknown.
+
+    On Redis: the queue's list of Redis-level ids, whose messages are read from the queue's hash. In
+    process: the queue's own messages. Messages a worker has fetched are not waiting any more.
+    """
+    if isinstance(broker, StubBroker):
+        queue = broker.queues.get(queue_name)
+        if queue is None:
+            return set()
+        with queue.mutex:
+            encoded = list(queue.queue)
+        return {Message.decode(item).message_id for item in encoded}
+    if not isinstance(broker, RedisBroker):
+        return None
+    key = f"{broker.namespace}:{queue_name}"
+    redis_ids = broker.client.lrange(key, 0, -1)
+    found: set[str] = set()
+    for start in range(0, len(redis_ids), _PEEK_CHUNK):
+        payloads = broker.client.hmget(f"{key}.msgs", redis_ids[start : start + _PEEK_CHUNK])
+        found.update(Message.decode(payload).message_id for payload in payloads if payload)
+    return found
 
 
 def is_in_process(broker: dramatiq.Broker) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,10 @@ from dramatiq import Message
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from linzhang.bus.broker import enqueue_all, is_in_process, ping
-from linzhang.bus.consumer import Outcome, consume_delivery
+from linzhang.bus.broker import enqueue_all, is_in_process, ping, queue_name_for, waiting_message_ids
+from linzhang.bus.consumer import Outcome, consume_batch, consume_delivery
 from linzhang.bus.ledger import RetryPolicy, message_id
-from linzhang.bus.outbox import PUBLISHED_KEY
+from linzhang.bus.outbox import PUBLISHED_KEY, WAKE_CHANNEL
 from linzhang.bus.registry import SubscriberRegistry
 from linzhang.bus.relay import OutgoingDelivery, relay_pending, requeue_stale
 from linzhang.clock import Clock
@@ -25,10 +26,23 @@ from linzhang.settings import BusSettings
 
 log = structlog.get_logger("linzhang.bus")
 
+# The actor of the single queue deliveries travelled on before each subscriber had its own; it stays
+# declared so that messages still waiting there after an upgrade are handled.
 ACTOR_NAME = "linzhang.bus.deliver"
 # Milliseconds an idle worker thread or consumer waits before it looks again.
 WORKER_TIMEOUT_MS = 100
 PREFETCH_PER_THREAD = 8
+# Dramatiq runs the messages a worker holds lowest priority first (first come, first served within one).
+URGENT_PRIORITY = 0
+NORMAL_PRIORITY = 10
+# Delivery ids a worker process remembers having done in a batch (their own messages come later and are
+# skipped without a round trip), and ids it keeps out of batches after they failed in one.
+DONE_MEMORY = 200_000
+# How often the relay's listener looks up from waiting for notifications (to see a stop), and how long it
+# waits before listening again after losing its connection.
+LISTEN_TIMEOUT_SECONDS = 1.0
+LISTEN_RETRY_SECONDS = 1.0
+SUSPECT_MEMORY = 1_000
 
 
 def worker_prefetch(threads: int) -> int:
@@ -41,11 +55,44 @@ def worker_prefetch(threads: int) -> int:
     return threads * PREFETCH_PER_THREAD
 
 
-def new_worker(broker: dramatiq.Broker, threads: int, prefetch: int | None = None) -> dramatiq.Worker:
-    """A Dramatiq worker (not started) as the bus runs it: ``threads`` threads and the bus's prefetch."""
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
+def new_worker(
+    broker: dramatiq.Broker, threads: int, prefetch: int | None = None, queues: Iterable[str] | None = None
+) -> dramatiq.Worker:
+    """A Dramatiq worker (not started) as the bus runs it: ``threads`` threads and the bus's prefetch.
+
+    ``queues``: the queues it consumes (default: every queue declared on the broker, delay queues too).
+    """
+    worker = dramatiq.Worker(
+        broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS, queues=None if queues is None else set(queues)
+    )
     worker.queue_prefetch = prefetch or worker_prefetch(threads)
     return worker
+
+
+class _RecentIds:
+    """A bounded set of delivery ids, oldest forgotten first; safe to share between worker threads."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            for delivery_id in ids:
+                if delivery_id not in self._ids:
+                    self._ids.add(delivery_id)
+                    self._order.append(delivery_id)
+            while len(self._order) > self._capacity:
+                self._ids.discard(self._order.popleft())
+
+    def __contains__(self, delivery_id: object) -> bool:
+        return delivery_id in self._ids
+
+    def snapshot(self) -> Collection[int]:
+        with self._lock:
+            return tuple(self._ids)
 
 
 @dataclass
@@ -124,67 +171,174 @@ class Bus:
         )
         self.jobs: list[PeriodicJob] = []
         self._wake = threading.Event()
-        self.actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
+        self._done_in_batches = _RecentIds(DONE_MEMORY)
+        self._batch_suspects = _RecentIds(SUSPECT_MEMORY)
+        self._actors: dict[str, dramatiq.Actor[[int], None]] = {}
+        self._actors_lock = threading.Lock()
+        # Workers that consume every subscriber's queue, including queues declared after they started.
+        self._all_queue_workers: list[dramatiq.Worker] = []
+        self._next_others_scan = 0.0
+        self.legacy_actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
             self._on_message,
             broker=broker,
             actor_name=ACTOR_NAME,
             queue_name=settings.queue_name,
-            priority=0,
+            priority=NORMAL_PRIORITY,
             options={"max_retries": 0},
         )
+        for subscriber in registry.subscribers():
+            self._actor_for(subscriber)
         event.listen(session_factory, "after_commit", self._after_commit)
         event.listen(session_factory, "after_rollback", self._after_rollback)
         self._thread_connections = _ThreadConnections(session_factory)
         if self._thread_connections.active:
             broker.add_middleware(_CloseThreadConnection(self._thread_connections))
 
+    # -- queues --------------------------------------------------------------------------------
+
+    def queue_name(self, subscriber: str) -> str:
+        return queue_name_for(self.settings.queue_name, subscriber)
+
+    def _actor_for(self, subscriber: str) -> dramatiq.Actor[[int], None]:
+        """The actor (and so the queue) of ``subscriber``'s deliveries, declared on first use."""
+        actor = self._actors.get(subscriber)
+        if actor is not None:
+            return actor
+        with self._actors_lock:
+            actor = self._actors.get(subscriber)
+            if actor is not None:
+                return actor
+            queue_name = self.queue_name(subscriber)
+            for worker in self._all_queue_workers:
+                if isinstance(worker.consumer_whitelist, set):
+                    worker.consumer_whitelist.add(queue_name)
+
+            def deliver(delivery_id: int) -> None:
+                self._on_delivery(subscriber, delivery_id)
+
+            deliver.__name__ = deliver.__qualname__ = f"deliver_{queue_name.replace('.', '_').replace('-', '_')}"
+            actor = dramatiq.Actor(
+                deliver,
+                broker=self.broker,
+                actor_name=f"{ACTOR_NAME}.{subscriber}",
+                queue_name=queue_name,
+                priority=URGENT_PRIORITY if subscriber in self.settings.urgent else NORMAL_PRIORITY,
+                options={"max_retries": 0},
+            )
+            self._actors[subscriber] = actor
+            return actor
+
+    def queues_of(self, subscribers: Iterable[str] | None = None) -> set[str]:
+        """The queues of ``subscribers`` (default: every subscriber's, and the pre-upgrade queue)."""
+        if subscribers is None:
+            return {self.queue_name(name) for name in self._actors} | {self.settings.queue_name}
+        return {self._actor_for(name).queue_name for name in subscribers}
+
     # -- consuming -----------------------------------------------------------------------------
 
     def _on_message(self, delivery_id: int) -> None:
-        outcome = consume_delivery(
+        """A message of the pre-upgrade queue: one delivery of any subscriber."""
+        self._after(
+            consume_delivery(
+                self.session_factory,
+                self.registry,
+                self.clock,
+                self.policy,
+                delivery_id,
+                connection=self._thread_connections.get(),
+            )
+        )
+
+    def _on_delivery(self, subscriber: str, delivery_id: int) -> None:
+        if delivery_id in self._done_in_batches:
+            return  # done in a batch by this process: done is final, no need to ask the database
+        result = consume_batch(
             self.session_factory,
             self.registry,
             self.clock,
             self.policy,
+            subscriber,
             delivery_id,
+            self.settings.consume_batch_size,
             connection=self._thread_connections.get(),
+            excluded=self._batch_suspects.snapshot(),
         )
+        if result.others_done:
+            self._done_in_batches.add(result.others_done)
+        if result.failed_alone:
+            self._batch_suspects.add(result.failed_alone)
+        self._after(result.outcome)
+
+    def _after(self, outcome: Outcome) -> None:
         if outcome in (Outcome.FAILED, Outcome.DEAD):
             # A failed delivery waits out its back-off; let the relay look again soon after.
             self._wake.set()
 
-    def start_worker(self, threads: int | None = None, prefetch: int | None = None) -> dramatiq.Worker:
+    def start_worker(
+        self, threads: int | None = None, prefetch: int | None = None, subscribers: Sequence[str] | None = None
+    ) -> dramatiq.Worker:
         """Start Dramatiq worker threads on this process's broker.
 
-        ``prefetch``: messages the worker holds at once (default :func:`worker_prefetch`).
+        ``prefetch``: messages the worker fetches ahead from each queue (default :func:`worker_prefetch`).
+        ``subscribers``: whose queues it consumes (default: every subscriber's, also those that subscribe
+        later in this process).
         """
         threads = threads or self.settings.worker_threads
-        worker = new_worker(self.broker, threads, prefetch)
+        with self._actors_lock:
+            worker = new_worker(self.broker, threads, prefetch, self.queues_of(subscribers))
+            if subscribers is None:
+                self._all_queue_workers.append(worker)
         worker.start()
         return worker
 
     # -- sending -------------------------------------------------------------------------------
 
     def send(self, deliveries: Sequence[OutgoingDelivery]) -> None:
-        """Enqueue one message per delivery; its id is ``{event_id}:{subscriber}``. One round trip on Redis."""
-        enqueue_all(
-            self.broker,
-            [
+        """Enqueue one message per delivery on its subscriber's queue; its id is ``{event_id}:{subscriber}``.
+
+        One round trip on Redis.
+        """
+        messages: list[Message[object]] = []
+        for delivery in deliveries:
+            actor = self._actor_for(delivery.subscriber)
+            messages.append(
                 Message(
-                    queue_name=self.settings.queue_name,
-                    actor_name=ACTOR_NAME,
+                    queue_name=actor.queue_name,
+                    actor_name=actor.actor_name,
                     args=(delivery.delivery_id,),
                     kwargs={},
                     options={},
                     message_id=message_id(delivery.event_id, delivery.subscriber),
                 )
-                for delivery in deliveries
-            ],
-        )
+            )
+        enqueue_all(self.broker, messages)
 
     def relay_once(self) -> int:
-        """Send one batch of pending deliveries; returns how many were sent."""
-        return relay_pending(self.session_factory, self.send, self.clock, self.settings.relay_batch_size)
+        """Send one batch of pending deliveries per subscriber; returns how many were sent.
+
+        Deliveries of subscribers this process does not know are looked for once per redelivery interval.
+        """
+        now = time.monotonic()
+        others = now >= self._next_others_scan
+        if others:
+            self._next_others_scan = now + self.settings.redelivery_interval_seconds
+        return relay_pending(
+            self.session_factory,
+            self.send,
+            self.clock,
+            self.settings.relay_batch_size,
+            subscribers=self.registry.subscribers(),
+            max_in_flight=self.settings.max_in_flight,
+            others=others,
+        )
+
+    def waiting(self, subscriber: str) -> set[str] | None:
+        """Message ids waiting in ``subscriber``'s queue, or ``None`` if the broker cannot tell."""
+        try:
+            return waiting_message_ids(self.broker, self.queue_name(subscriber))
+        except Exception:
+            log.exception("broker.peek_failed", subscriber=subscriber)
+            return None
 
     def relay_all(self) -> int:
         """Send batches until nothing is pending (that is available now)."""
@@ -195,7 +349,9 @@ class Bus:
 
     def requeue_stale(self) -> int:
         """Return deliveries sent but not done within the timeout to pending."""
-        count = requeue_stale(self.session_factory, self.clock, self.settings.redelivery_timeout_seconds)
+        count = requeue_stale(
+            self.session_factory, self.clock, self.settings.redelivery_timeout_seconds, waiting=self.waiting
+        )
         if count:
             log.warning("delivery.redelivered", count=count)
         return count
@@ -223,6 +379,7 @@ class Bus:
         """
         requeue = PeriodicJob("bus.redelivery", self.settings.redelivery_interval_seconds, self.requeue_stale)
         jobs = [requeue, *self.jobs]
+        listener = self._start_listener(stop)
         while not stop.is_set():
             try:
                 sent = self.relay_once()
@@ -238,8 +395,37 @@ class Bus:
                     except Exception:
                         log.exception("job.failed", job=job.name)
             if sent < self.settings.relay_batch_size:
-                self._wake.wait(self.settings.relay_idle_seconds)
+                if self._wake.wait(self.settings.relay_idle_seconds) and not stop.is_set():
+                    time.sleep(self.settings.relay_wake_delay_seconds)
                 self._wake.clear()
+        if listener is not None:
+            listener.join(timeout=5)
+
+    def _start_listener(self, stop: threading.Event) -> threading.Thread | None:
+        """On PostgreSQL, a thread that wakes the relay whenever a publishing transaction commits anywhere."""
+        bind = self.session_factory.kw.get("bind")
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return None
+        conninfo = bind.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        thread = threading.Thread(
+            target=self._listen, args=(conninfo, stop), name="linzhang-relay-listener", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _listen(self, conninfo: str, stop: threading.Event) -> None:
+        import psycopg
+
+        while not stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {WAKE_CHANNEL}")
+                    while not stop.is_set():
+                        for _notification in connection.notifies(timeout=LISTEN_TIMEOUT_SECONDS):
+                            self._wake.set()
+            except Exception as exc:  # the database restarts: poll meanwhile, listen again soon
+                log.warning("relay.listen_failed", error=str(exc))
+                stop.wait(LISTEN_RETRY_SECONDS)
 
     def check_broker(self) -> None:
         ping(self.broker)

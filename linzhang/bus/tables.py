@@ -46,10 +46,12 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_position", "subscriber"),
         CheckConstraint("status IN ('pending', 'sent', 'done', 'dead')", name="status"),
-        # The relay's claim and the redelivery scan each read one status; partial indexes keep them
-        # small however many done deliveries pile up.
+        # The relay's claim (a subscriber at a time), a worker's batch claim (its subscriber's sent
+        # deliveries) and the redelivery scan each read one status; partial indexes keep them small
+        # however many done deliveries pile up.
         Index(
             "ix_bus_deliveries_pending",
+            "subscriber",
             "id",
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
@@ -57,6 +59,13 @@ class Delivery(Base):
         Index(
             "ix_bus_deliveries_sent",
             "sent_at",
+            postgresql_where=text("status = 'sent'"),
+            sqlite_where=text("status = 'sent'"),
+        ),
+        Index(
+            "ix_bus_deliveries_sent_by_subscriber",
+            "subscriber",
+            "id",
             postgresql_where=text("status = 'sent'"),
             sqlite_where=text("status = 'sent'"),
         ),

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.settings import Settings
 
+# Execution option of a connection that only reads: on SQLite it begins without taking the write lock.
+READ_ONLY_OPTION = "linzhang_read_only"
+
 
 def create_db_engine(settings: Settings) -> Engine:
     """An engine for ``settings.database_url``; SQLite gets WAL, foreign keys and a busy timeout."""
@@ -64,7 +67,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read that may run while the same thread holds a write transaction (the test clock, the
+        # calendar's entries) asks for a deferred BEGIN: under WAL it never waits for a writer.
+        deferred = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:

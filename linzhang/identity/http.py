@@ -9,20 +9,18 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
 from linzhang.api.schemas import Id32
 from linzhang.container import Container
-from linzhang.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
+from linzhang.errors import TooManyRequests, Unauthorized, not_found
 from linzhang.identity import service
 from linzhang.identity.passwords import MAX_PASSWORD_LENGTH
 from linzhang.identity.scope import Action, Principal, Role, authorize
 from linzhang.identity.throttle import LoginAttempt
 
 PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema"]
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 MAX_TOKEN_LENGTH = 4096
 # A username longer than any account's is refused unread (usernames are at most 64 characters).
 MAX_USERNAME_LENGTH = 64
@@ -31,21 +29,21 @@ Password = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
 
 def _resolve(container: Container, token: str) -> Principal | None:
     with container.reading() as session:
-        return service.principal_for_token(session, container.tokens, container.clock, token)
+        return service.principal_for_token(session, container.tokens, container.wall_clock, token)
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("需要登录令牌（POST /api/v1/auth/token）", headers=_CHALLENGE)
+            raise Unauthorized("请先登录：需要持有令牌（POST /api/v1/auth/token）", code="token_required")
         container: Container = connection.app.state.container
         # Tokens come from outside: a NUL or an absurd length is simply not one of ours.
         if "\x00" in token or len(token) > MAX_TOKEN_LENGTH:
-            raise NotAuthorizedException("令牌无效或已过期，或账号已停用", headers=_CHALLENGE)
+            raise Unauthorized("令牌无效或已过期，或账号已停用", code="token_invalid")
         principal = await anyio.to_thread.run_sync(_resolve, container, token.strip())
         if principal is None:
-            raise NotAuthorizedException("令牌无效或已过期，或账号已停用", headers=_CHALLENGE)
+            raise Unauthorized("令牌无效或已过期，或账号已停用", code="token_invalid")
         return AuthenticationResult(user=principal, auth=token)
 
 
@@ -127,7 +125,7 @@ class IdentityController(Controller):
                 # The slow hash runs on the passwords' own pool; no request thread waits for it.
                 matches = await container.passwords.verify_async(credentials.password_hash, data.password)
                 try:
-                    issued = service.issue_token(container.tokens, container.clock, credentials, matches)
+                    issued = service.issue_token(container.tokens, container.wall_clock, credentials, matches)
                 except Unauthorized:
                     await anyio.to_thread.run_sync(throttle.failed, attempt)
                     raise
@@ -170,11 +168,7 @@ class IdentityController(Controller):
             if data.jurisdiction_code is not None:
                 reference = container.lookup_jurisdiction(session, data.jurisdiction_code)
                 if reference is None:
-                    raise InvalidInput(
-                        f"没有代码为 {data.jurisdiction_code} 的辖区",
-                        code="jurisdiction_not_found",
-                        field="jurisdiction_code",
-                    )
+                    raise not_found("jurisdiction", field="jurisdiction_code")
             user = service.create_user(
                 session,
                 container.passwords,
@@ -201,7 +195,7 @@ class IdentityController(Controller):
         with container.reading() as session:
             user = service.get_user(session, user_id)
         if user is None:
-            raise NotFound(f"没有编号为 {user_id} 的账号", code="user_not_found")
+            raise not_found("user")
         return _user_out(user)
 
     @post("/users/{user_id:int}/password", status_code=204, sync_to_thread=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from linzhang.errors import NotFound, PermissionDenied
+from linzhang.errors import PermissionDenied, not_found
 from linzhang.paths import ROOT_PATH, is_below, is_within, path_codes
 
 
@@ -37,6 +37,7 @@ class Action(StrEnum):
     ASSESS = "assess"  # run assessments, record vetoes (一票否决)
     READ_EVENTS = "read_events"
     MANAGE_BUS = "manage_bus"
+    MOVE_CLOCK = "move_clock"  # a training instance's test clock
 
 
 class Relation(StrEnum):
@@ -68,6 +69,7 @@ RULES: dict[Action, Rule] = {
     Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
     Action.MANAGE_BUS: Rule({}),
+    Action.MOVE_CLOCK: Rule({}),
 }
 
 
@@ -100,41 +102,71 @@ def can_read(principal: Principal, object_path: str) -> bool:
     return principal.is_admin or is_within(object_path, principal.path)
 
 
+# 操作的中文名: how a refusal names the action a person tried.
+ACTION_NAMES: dict[Action, str] = {
+    Action.READ: "查看",
+    Action.MANAGE_USERS: "管理账号",
+    Action.MANAGE_JURISDICTIONS: "管理行政区划",
+    Action.APPOINT_CHIEF: "任免林长",
+    Action.ASSIGN_WORK: "交办任务",
+    Action.REPORT: "报送进度",
+    Action.VERIFY: "核查验收",
+    Action.SUPERVISE: "督办",
+    Action.OVERSEE: "批示或约谈",
+    Action.RUN_SWEEP: "执行督办扫描",
+    Action.ASSESS: "考核",
+    Action.READ_EVENTS: "读取事件流",
+    Action.MANAGE_BUS: "管理消息总线",
+    Action.MOVE_CLOCK: "拨动测试时钟",
+}
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.ADMIN: "系统管理员",
+    Role.OFFICE: "林长办",
+    Role.CHIEF: "林长",
+    Role.INTEGRATION: "对接系统",
+}
+
+
 def authorize(
     principal: Principal,
     action: Action,
     object_path: str = ROOT_PATH,
     *,
     what: str = "object",
+    field: str | None = None,
     holder_path: str | None = None,
 ) -> None:
     """Allow ``principal`` to take ``action`` on an object at ``object_path``, or raise.
 
-    Outside the principal's subtree: :class:`NotFound`, the same answer as for an object that does not
-    exist. Inside it, but not permitted for the role or not at the right place: :class:`PermissionDenied`.
-    ``holder_path`` is where work is held now (its escalation holder), for the ``HOLDER`` relation.
+    Outside the principal's subtree: :func:`~linzhang.errors.not_found` of the object's kind (``what``,
+    e.g. ``"task"``), the very answer for an object that does not exist, with ``field`` when the object
+    was named in the request body. Inside it, but not permitted for the role or not at the right place:
+    :class:`PermissionDenied`. ``holder_path`` is where work is held now (its escalation holder), for the
+    ``HOLDER`` relation.
     """
     if principal.is_admin:
         return
     rule = RULES[action]
-    role = acting_role(principal, action)
-    relation = rule.relations.get(role)
+    acting = acting_role(principal, action)
+    relation = rule.relations.get(acting)
+    verb, role = ACTION_NAMES[action], ROLE_NAMES[principal.role]
     if relation is None and not rule.relations:
         # An administrators' action: refusing it says nothing about any object.
-        raise PermissionDenied(f"only administrators may {action.value.replace('_', ' ')}")
+        raise PermissionDenied(f"只有系统管理员可以{verb}", code="admin_only")
     if not is_within(object_path, principal.path):
         if object_path == ROOT_PATH:
             # A system-wide action: refusing it hides nothing.
-            raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')} here")
-        raise NotFound(f"no such {what}")
+            raise PermissionDenied(f"{role}不能在此{verb}", code="role_not_permitted")
+        raise not_found(what, field=field)
     if relation is None:
-        raise PermissionDenied(f"the {principal.role.value} role may not {action.value.replace('_', ' ')}")
-    if role in rule.city_only and len(path_codes(principal.path)) != 1:
-        raise PermissionDenied(f"only the city's {principal.role.value} may {action.value.replace('_', ' ')}")
+        raise PermissionDenied(f"{role}不能{verb}", code="role_not_permitted")
+    if acting in rule.city_only and len(path_codes(principal.path)) != 1:
+        raise PermissionDenied(f"只有市级{role}可以{verb}", code="city_only")
     if relation is Relation.OWN and object_path != principal.path:
-        raise PermissionDenied(f"only the {what}'s own jurisdiction may {action.value.replace('_', ' ')} it")
+        raise PermissionDenied(f"只有本级辖区可以{verb}", code="own_jurisdiction_only")
     if relation is Relation.BELOW and not is_below(object_path, principal.path):
-        raise PermissionDenied(f"{action.value.replace('_', ' ')} is for a {what} below your jurisdiction")
+        raise PermissionDenied(f"只能对下级辖区{verb}", code="below_jurisdiction_only")
     if relation is Relation.HOLDER:
         if holder_path is None:
             raise ValueError(f"{action.value} needs the holder's path")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linzhang.clock import Clock
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthorized
+from linzhang.errors import Conflict, InvalidInput, PermissionDenied, Unauthorized, not_found
 from linzhang.identity.passwords import Passwords, check_password_rules
 from linzhang.identity.scope import Action, Principal, Role, grant_refusal
 from linzhang.identity.tables import User
@@ -82,7 +82,7 @@ def fold(username: str) -> str:
 def validate_new_account(username: str, password: str, *, min_length: int) -> None:
     """Raise :class:`InvalidInput` for a username or password that cannot be used."""
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput("用户名为 3 至 64 个字母、数字或 . _ @ -", code="invalid_username", field="username")
+        raise InvalidInput("用户名为3至64位字母、数字或 . _ @ -", code="invalid_username", field="username")
     check_new_password(username, password, min_length=min_length)
 
 
@@ -118,9 +118,9 @@ def create_user(
     validate_new_account(username, password, min_length=passwords.min_length)
     grants = frozenset(grants)
     if role is not Role.INTEGRATION and grants:
-        raise InvalidInput("只有接口账号可以带授权", code="grants_not_allowed", field="grants")
+        raise InvalidInput("只有对接系统账号可以授权", code="grants_not_allowed", field="grants")
     if jurisdiction_path is None and role is not Role.ADMIN:
-        raise InvalidInput("这类账号必须绑定一个辖区", code="jurisdiction_required", field="jurisdiction_code")
+        raise InvalidInput("该类账号须绑定辖区", code="jurisdiction_required", field="jurisdiction_code")
     for grant in sorted(grants):
         if refusal := grant_refusal(
             grant, jurisdiction_path or ROOT_PATH, lowest_level=jurisdiction_level == LOWEST_LEVEL
@@ -132,7 +132,7 @@ def create_user(
             f"显示名称最多 {DISPLAY_NAME_MAX_LENGTH} 个字符", code="display_name_too_long", field="display_name"
         )
     if session.scalar(select(User.id).where(User.username_folded == fold(username))) is not None:
-        raise Conflict(f"用户名 {username} 已被使用", code="username_taken", field="username")
+        raise Conflict(f"用户名 {username} 已被占用", code="username_taken", field="username")
     user = User(
         username=username,
         username_folded=fold(username),
@@ -153,7 +153,7 @@ def create_user(
         session.flush()
     except IntegrityError:
         # Two requests raced for the same name; the unique constraint decided.
-        raise Conflict(f"用户名 {username} 已被使用", code="username_taken", field="username") from None
+        raise Conflict(f"用户名 {username} 已被占用", code="username_taken", field="username") from None
     return _view(user)
 
 
@@ -203,7 +203,7 @@ def principal_for_token(session: Session, tokens: Tokens, clock: Clock, token: s
 def _load_for_change(session: Session, user_id: int) -> User:
     user = session.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"没有编号为 {user_id} 的账号", code="user_not_found")
+        raise not_found("user")
     return user
 
 

@@ -14,7 +14,7 @@ from linzhang.container import Container
 from linzhang.domains.assessments import service as assessments
 from linzhang.domains.assessments.export import workbook
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.errors import InvalidInput
+from linzhang.errors import InvalidInput, NotFound
 from linzhang.web.common import page_limit
 from linzhang.web.session import Viewer
 
@@ -43,22 +43,29 @@ class RankingController(Controller):
         container: NamedDependency[Container],
         period: FromQuery[str | None] = None,
         level: FromQuery[str | None] = None,
+        version: FromQuery[str | None] = None,
     ) -> Template:
         levels = _levels_for(viewer)
         chosen = level or levels[0]
         if chosen not in levels:
             raise InvalidInput("没有这个层级的排名", code="unknown_level", field="level")
-        rubric = _context(container).rubric
+        ctx = _context(container)
+        rubric = ctx.rubric
         groups: list[tuple[str, list[assessments.ScoreView]]] = []
         with container.reading() as session:
             periods = assessments.computed_periods(session)
             key = period or (periods[0] if periods else None)
             if key is not None:
-                scores, cursor = [], None
+                scores: list[assessments.ScoreView] = []
+                cursor = None
                 while True:
-                    page = assessments.list_scores(
-                        session, viewer.principal, key, chosen, cursor, page_limit(container)
-                    )
+                    # The published version unless an office asks for the draft (?version=draft).
+                    try:
+                        page = assessments.list_scores(
+                            session, viewer.principal, ctx, key, chosen, cursor, page_limit(container), version=version
+                        )
+                    except NotFound:
+                        break  # nothing published yet for this reader
                     scores.extend(page.items)
                     if page.next is None:
                         break
@@ -94,12 +101,19 @@ class RankingController(Controller):
 
     @get("/ranking/export.xlsx", sync_to_thread=True, media_type=XLSX)
     def export(
-        self, viewer: NamedDependency[Viewer], container: NamedDependency[Container], period: FromQuery[str]
+        self,
+        viewer: NamedDependency[Viewer],
+        container: NamedDependency[Container],
+        period: FromQuery[str],
+        version: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The same workbook as the API's export, for the viewer's subtree."""
+        ctx = _context(container)
         with container.reading() as session:
-            key, by_level = assessments.all_scores(session, viewer.principal, period)
-        body = workbook(key, _context(container).rubric, by_level)
+            run, by_level = assessments.all_scores(session, viewer.principal, ctx, period, version)
+        body = workbook(run, ctx.rubric, by_level)
         return Response(
-            body, media_type=XLSX, headers={"content-disposition": f'attachment; filename="assessment-{key}.xlsx"'}
+            body,
+            media_type=XLSX,
+            headers={"content-disposition": f'attachment; filename="assessment-{run.period}-v{run.version}.xlsx"'},
         )

@@ -62,6 +62,7 @@ def test_bad_credentials_are_one_401(api: Api, username: str, password: str) -> 
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "bad_credentials"
+    assert response.json()["detail"] == "用户名或密码错误，或账号已停用"
 
 
 def test_token_body_must_be_well_formed(api: Api) -> None:
@@ -135,7 +136,11 @@ def test_admin_creates_users_and_others_may_not(api: Api, world: Container) -> N
             409,
             "taken",
         ),
-        ({"username": "nowhere", "password": "long enough pw", "role": "chief", "jurisdiction_code": "99"}, 422, "99"),
+        (
+            {"username": "nowhere", "password": "long enough pw", "role": "chief", "jurisdiction_code": "99"},
+            404,
+            "jurisdiction_not_found",
+        ),
         ({"username": "floating", "password": "long enough pw", "role": "chief"}, 422, "jurisdiction_required"),
         (
             {"username": "emperor", "password": "long enough pw", "role": "emperor", "jurisdiction_code": "50"},

@@ -58,6 +58,20 @@ def test_worker_without_redis_explains_the_embedded_mode(tmp_path: Path) -> None
     assert "LINZHANG_REDIS_URL" in result.stderr
 
 
+def test_worker_refuses_a_subscriber_it_does_not_know(tmp_path: Path) -> None:
+    result = run_linzhang(
+        "worker",
+        "--subscriber",
+        "chiefs.inbox",
+        "--subscriber",
+        "no.such",
+        env={"LINZHANG_PATHS_VAR_DIR": str(tmp_path), "LINZHANG_REDIS_URL": "redis://127.0.0.1:1/0"},
+    )
+    assert result.returncode == 2
+    assert "没有这个订阅者：no.such" in result.stderr
+    assert "tasks.rollup" in result.stderr  # the ones it knows are named
+
+
 def _env(settings: Settings) -> dict[str, str]:
     return {
         "LINZHANG_DATABASE_URL": settings.database_url,
@@ -140,7 +154,7 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert duplicate.exit_code == 1
-    assert "已被使用" in duplicate.output
+    assert "已被占用" in duplicate.output
     nowhere = runner.invoke(
         cli,
         [
@@ -158,7 +172,7 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert nowhere.exit_code == 2
-    assert "no jurisdiction 404" in nowhere.output
+    assert "辖区 404 不存在" in nowhere.output
 
 
 def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
@@ -248,3 +262,96 @@ def test_user_passwd_disable_enable_and_list(container: Container, settings: Set
     assert unknown.exit_code == 1
     assert "no account nobody" in unknown.output
     assert PASSWORD not in listed.output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_on_a_terminal_prints_where_to_go_and_who_to_be(tmp_path: Path) -> None:
+    """On a terminal: the address, how to move port, the demo's three sign-ins, then readable log lines."""
+    import pty
+    import select as selecting
+    import time
+
+    env = {"LINZHANG_PATHS_VAR_DIR": str(tmp_path)}
+    assert run_linzhang("db", "upgrade", env=env).returncode == 0
+    # The banner lists the demo's sign-ins that exist (the demo itself is loaded by `make run`).
+    for username in ("city-office", "wanzhou-chief"):
+        made = run_linzhang(
+            "user", "create", "--username", username, "--password", "linzhang-demo", "--role", "admin", env=env
+        )
+        assert made.returncode == 0, made.stderr
+    port = _free_port()
+    main, secondary = pty.openpty()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LINZHANG_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "linzhang", "serve", "--port", str(port)],
+        env={**clean, **env},
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"Application startup complete" not in seen and time.monotonic() < deadline:
+            ready, _, _ = selecting.select([main], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    break
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        os.close(main)
+    text = seen.decode("utf-8", "replace")
+    assert f"http://127.0.0.1:{port}/" in text
+    assert "make run PORT=8001" in text
+    assert "city-office" in text
+    assert "wanzhou-chief" in text
+    assert "linzhang-demo" in text
+    startup = next(line for line in text.splitlines() if "Application startup complete" in line)
+    assert not startup.lstrip().startswith("{")  # a readable line, not JSON
+
+
+def test_serve_logs_json_when_not_on_a_terminal(tmp_path: Path) -> None:
+    import json
+    import time
+
+    env = {"LINZHANG_PATHS_VAR_DIR": str(tmp_path)}
+    assert run_linzhang("db", "upgrade", env=env).returncode == 0
+    port = _free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LINZHANG_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "linzhang", "serve", "--port", str(port)],
+        env={**clean, **env},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(0.5)
+        deadline = time.monotonic() + 30
+        import urllib.request
+
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=15)
+    assert "演示账号" not in out.decode()
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import msgspec
 import pytest
-from litestar import post
-from litestar.params import JSONBody
+from litestar import get, post
+from litestar.params import FromQuery, JSONBody
 from litestar.testing import TestClient
 
 from linzhang.app import create_app
@@ -30,7 +30,7 @@ class ProbeBody(msgspec.Struct):
 @post("/probe", sync_to_thread=False, exclude_from_auth=True)
 def probe(data: JSONBody[ProbeBody]) -> dict[str, int]:
     if data.name == "taken":
-        raise Conflict("a probe named taken exists already", name=data.name)
+        raise Conflict("探针名称已被占用", code="probe_taken", name=data.name)
     return {"trees": data.trees}
 
 
@@ -58,13 +58,18 @@ def log_lines(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
 
 
-def assert_problem(response, status: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def assert_problem(response, status: int, code: str | None = None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A problem document with a Chinese detail (a person reads it) and an English machine code."""
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["status"] == status
     assert body["title"]
-    assert body["detail"]
+    assert any("\u4e00" <= char <= "\u9fff" for char in str(body["detail"])), body["detail"]
+    assert body["code"]
+    assert str(body["code"]).isascii()
+    if code is not None:
+        assert body["code"] == code, body
     return body  # type: ignore[no-any-return]
 
 
@@ -77,7 +82,8 @@ def test_healthz(client: TestClient) -> None:  # type: ignore[type-arg]
 def test_readyz_checks_database_and_broker(client: TestClient) -> None:  # type: ignore[type-arg]
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    checks = response.json()["checks"]
+    assert (checks["database"], checks["broker"]) == ("ok", "ok")
 
 
 def test_readyz_answers_503_when_the_database_is_unreachable(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -89,6 +95,7 @@ def test_readyz_answers_503_when_the_database_is_unreachable(tmp_path) -> None: 
         with TestClient(create_app(container=container, run_embedded_bus=False)) as client:
             body = assert_problem(client.get("/readyz"), 503)
         assert body["checks"]["database"].startswith("failed")  # type: ignore[index]
+        assert body["code"] == "not_ready"
         assert "database" in str(body["detail"])
     finally:
         container.close()
@@ -103,29 +110,47 @@ def test_openapi_schema_is_served(client: TestClient) -> None:  # type: ignore[t
 
 
 def test_unknown_route_is_a_problem(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.get("/api/v1/nowhere"), 404)
+    body = assert_problem(client.get("/api/v1/nowhere"), 404, "route_not_found")
     assert body["instance"] == "/api/v1/nowhere"
+    assert body["detail"] == "找不到该地址"
+
+
+def test_a_wrong_method_is_a_chinese_405(client: TestClient) -> None:  # type: ignore[type-arg]
+    body = assert_problem(client.delete("/api/v1/probe"), 405, "method_not_allowed")
+    assert body["detail"] == "该地址不支持此请求方法"
+
+
+def test_a_missing_token_is_a_chinese_401_with_a_challenge(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.get("/api/v1/me")
+    body = assert_problem(response, 401, "token_required")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "登录" in str(body["detail"])
+    bad = client.get("/api/v1/me", headers={"authorization": "Bearer nonsense"})
+    assert assert_problem(bad, 401, "token_invalid")
+    assert bad.headers["www-authenticate"] == "Bearer"
 
 
 def test_malformed_json_is_a_400_that_says_so(client: TestClient) -> None:  # type: ignore[type-arg]
     response = client.post("/api/v1/probe", content=b"{not json", headers={"content-type": "application/json"})
-    body = assert_problem(response, 400)
-    assert "JSON" in str(body["detail"]) or "malformed" in str(body["detail"]).lower()
+    body = assert_problem(response, 400, "malformed_json")
+    assert body["detail"] == "请求内容不是有效的 JSON"
 
 
 def test_wrong_field_type_is_a_400_naming_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.post("/api/v1/probe", json={"name": "a", "trees": "many"}), 400)
-    assert "trees" in str(body["detail"])
+    body = assert_problem(client.post("/api/v1/probe", json={"name": "a", "trees": "many"}), 400, "invalid_request")
+    assert body["field"] == "trees"
+    assert body["detail"] == "请求内容有误：trees：应为整数，实为文本"
 
 
 def test_missing_field_is_a_400_naming_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.post("/api/v1/probe", json={"name": "a"}), 400)
+    body = assert_problem(client.post("/api/v1/probe", json={"name": "a"}), 400, "invalid_request")
     assert "trees" in str(body["detail"])
+    assert "缺少必填字段" in str(body["detail"])
 
 
 def test_domain_error_keeps_its_status_and_extras(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = assert_problem(client.post("/api/v1/probe", json={"name": "taken", "trees": 1}), 409)
-    assert body["detail"] == "a probe named taken exists already"
+    body = assert_problem(client.post("/api/v1/probe", json={"name": "taken", "trees": 1}), 409, "probe_taken")
+    assert body["detail"] == "探针名称已被占用"
     assert body["name"] == "taken"
 
 
@@ -134,7 +159,9 @@ def test_oversized_body_is_refused(settings: Settings, container: Container) -> 
     app = create_app(container=container, run_embedded_bus=False, extra_routes=[probe])
     with TestClient(app) as client:
         payload = json.dumps({"name": "x" * (limit + 10), "trees": 1}).encode()
-        assert_problem(client.post("/api/v1/probe", content=payload, headers={"content-type": "application/json"}), 413)
+        oversized = client.post("/api/v1/probe", content=payload, headers={"content-type": "application/json"})
+        body = assert_problem(oversized, 413, "request_too_large")
+        assert str(limit) in str(body["detail"])
         assert client.post("/api/v1/probe", json={"name": "x", "trees": 1}).status_code == 201
 
 
@@ -175,3 +202,18 @@ def test_internal_errors_do_not_leak_details(container: Container, log_stream: i
         body = assert_problem(client.post("/api/v1/explode"), 500)
     assert "hunter2" not in json.dumps(body)
     assert any(line.get("event") == "request.failed" for line in log_lines(log_stream))
+
+
+@get("/probe-query", sync_to_thread=False, exclude_from_auth=True)
+def probe_query(trees: FromQuery[int]) -> dict[str, int]:
+    return {"trees": trees}
+
+
+def test_a_bad_query_parameter_is_a_chinese_400_naming_it(container: Container) -> None:
+    app = create_app(container=container, run_embedded_bus=False, extra_routes=[probe_query])
+    with TestClient(app) as client:
+        body = assert_problem(client.get("/api/v1/probe-query", params={"trees": "many"}), 400, "invalid_request")
+        assert body["field"] == "trees"
+        assert "trees" in str(body["detail"])
+        missing = assert_problem(client.get("/api/v1/probe-query"), 400, "invalid_request")
+        assert "trees" in str(missing["detail"])

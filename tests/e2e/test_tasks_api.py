@@ -309,16 +309,16 @@ def test_listing_is_scoped_sorted_and_paginated(api: Api) -> None:
     [
         ({"target_quantity": -5}, 422, "target_quantity"),
         ({"target_quantity": "lots"}, 400, "target_quantity"),
-        ({"target_quantity": 0}, 422, "greater than 0"),
+        ({"target_quantity": 0}, 422, "quantity_too_small"),
         ({"due_date": "2021-02-30"}, 400, "due_date"),
-        ({"due_date": "2021-02-28"}, 422, "in the past"),
-        ({"due_date": None}, 422, "due_date or due_in_workdays"),
-        ({"due_in_workdays": 3}, 422, "either"),
-        ({"jurisdiction_code": "999"}, 422, "no jurisdiction 999"),
+        ({"due_date": "2021-02-28"}, 422, "due_date_in_past"),
+        ({"due_date": None}, 422, "due_date_ambiguous"),
+        ({"due_in_workdays": 3}, 422, "due_date_ambiguous"),
+        ({"jurisdiction_code": "999"}, 404, "jurisdiction_not_found"),
         ({"kind": "wish"}, 400, "kind"),
         ({"title": "  "}, 422, "title"),
-        ({"kind": "issue"}, 422, "no target_quantity"),
-        ({"jurisdiction_code": "500102"}, 404, "no such"),
+        ({"kind": "issue"}, 422, "target_quantity_not_allowed"),
+        ({"jurisdiction_code": "500102"}, 404, "jurisdiction_not_found"),
         ({"unexpected": 1}, 400, "unexpected"),
     ],
 )
@@ -355,21 +355,21 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
                 ]
             },
             422,
-            "sum to 90",
+            "各份合计 90",
         ),
         (
             "split",
             "wanzhou",
             {"parts": [{"jurisdiction_code": "500102", "target_quantity": 100}]},
             422,
-            "not a direct child",
+            "split_not_a_child",
         ),
         (
             "split",
             "wanzhou",
             {"parts": [{"jurisdiction_code": "500101001001", "target_quantity": 100}]},
             422,
-            "not a direct child",
+            "split_not_a_child",
         ),
         (
             "split",
@@ -381,16 +381,22 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
                 ]
             },
             422,
-            "greater than 0",
+            "quantity_too_small",
         ),
-        ("split", "fuling", {"parts": [{"jurisdiction_code": "500101001", "target_quantity": 100}]}, 404, "no such"),
-        ("progress", "wanzhou", {"completed_quantity": -1}, 422, "at least 0"),
+        (
+            "split",
+            "fuling",
+            {"parts": [{"jurisdiction_code": "500101001", "target_quantity": 100}]},
+            404,
+            "task_not_found",
+        ),
+        ("progress", "wanzhou", {"completed_quantity": -1}, 422, "quantity_too_small"),
         ("progress", "wanzhou", {"completed_quantity": "x"}, 400, "completed_quantity"),
-        ("progress", "gaosuntang", {"completed_quantity": 1}, 404, "no such"),
-        ("progress", "city", {"completed_quantity": 1}, 403, "own jurisdiction"),
-        ("progress", "fuling", {"completed_quantity": 1}, 404, "no such"),
-        ("complete", "wanzhou", {}, 409, "not reached"),
-        ("verify", "city", {"accepted": True}, 409, "未提交核查或验收"),
+        ("progress", "gaosuntang", {"completed_quantity": 1}, 404, "task_not_found"),
+        ("progress", "city", {"completed_quantity": 1}, 403, "own_jurisdiction_only"),
+        ("progress", "fuling", {"completed_quantity": 1}, 404, "task_not_found"),
+        ("complete", "wanzhou", {}, 409, "target_not_reached"),
+        ("verify", "city", {"accepted": True}, 409, "not_submitted"),
     ]
     for action, user, body, status, words in cases:
         before = counts(world)
@@ -406,7 +412,7 @@ def test_bad_splits_and_reports_write_nothing(api: Api, world: Container) -> Non
     before = counts(world)
     on_parent = api.post(f"/tasks/{task['id']}/progress", "wanzhou", json={"completed_quantity": 5})
     assert on_parent.status_code == 409
-    assert "各分解任务之和" in on_parent.json()["detail"]
+    assert on_parent.json()["code"] == "target_split"
     again = api.post(
         f"/tasks/{task['id']}/split",
         "wanzhou",

@@ -1,7 +1,9 @@
 """Stateful property test of the delivery ledger over the real database.
 
 Whatever happens to messages in transit - sent, repeated, lost, handled while the subscriber fails,
-resent after a timeout, dead and re-driven - the invariants hold after every step:
+resent after a timeout (or left alone while still queued), dead and re-driven, handled alone or in
+batches that may fail part-way, relayed under a cap of deliveries in flight - the invariants hold after
+every step:
 an effect is applied at most once per (event, subscriber); a delivery is done exactly when its effect
 is there; a rolled-back event leaves nothing; a dead delivery has used all its attempts. And once the
 subscriber is healthy and time moves on, every committed event is applied exactly once.
@@ -20,11 +22,20 @@ from sqlalchemy import Engine, select
 
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry, consume_delivery, publish, redrive
+from linzhang.bus.consumer import consume_batch
+from linzhang.bus.ledger import message_id
 from linzhang.bus.relay import OutgoingDelivery, relay_pending, requeue_stale
 from linzhang.bus.tables import deliveries_table as d
 from linzhang.clock import FixedClock
 from tests.conftest import ON_POSTGRES, clean_database, make_settings
-from tests.support.bus import FailingSwitch, SampleRecorded, create_effects_table, effect_counts, recording_handler
+from tests.support.bus import (
+    FailingSwitch,
+    SampleRecorded,
+    batch_recording_handler,
+    create_effects_table,
+    effect_counts,
+    recording_handler,
+)
 
 MAX_ATTEMPTS = 3
 REDELIVERY_TIMEOUT = 60.0
@@ -36,6 +47,8 @@ def test_delivery_ledger_invariants(migrated_engine: Engine, database_url: str, 
     registry = SubscriberRegistry()
     registry.subscribe(SUBSCRIBERS[0], SampleRecorded, recording_handler(SUBSCRIBERS[0], switch))
     registry.subscribe(SUBSCRIBERS[1], SampleRecorded, recording_handler(SUBSCRIBERS[1]))
+    # The failing subscriber also takes batches: a failure then fails the batch it is in.
+    registry.subscribe_batch(SUBSCRIBERS[0], batch_recording_handler(SUBSCRIBERS[0], switch))
     clock = FixedClock(datetime(2021, 1, 4, tzinfo=UTC))
     app_settings = make_settings(
         database_url,
@@ -85,6 +98,27 @@ def test_delivery_ledger_invariants(migrated_engine: Engine, database_url: str, 
             message = self.in_transit.pop(index)
             consume_delivery(container.session_factory, registry, clock, container.bus.policy, message.delivery_id)
 
+        @rule(cap=st.integers(1, 3))
+        def relay_capped(self, cap: int) -> None:
+            relay_pending(
+                container.session_factory, self._send, clock, batch_size=4, subscribers=SUBSCRIBERS, max_in_flight=cap
+            )
+
+        @precondition(lambda self: self.in_transit)
+        @rule(data=st.data(), limit=st.integers(2, 5))
+        def handle_in_a_batch(self, data: st.DataObject, limit: int) -> None:
+            index = data.draw(st.integers(0, len(self.in_transit) - 1))
+            message = self.in_transit.pop(index)
+            consume_batch(
+                container.session_factory,
+                registry,
+                clock,
+                container.bus.policy,
+                message.subscriber,
+                message.delivery_id,
+                limit,
+            )
+
         @precondition(lambda self: self.in_transit)
         @rule(data=st.data())
         def repeat_one(self, data: st.DataObject) -> None:
@@ -110,6 +144,11 @@ def test_delivery_ledger_invariants(migrated_engine: Engine, database_url: str, 
         @rule()
         def redeliver(self) -> None:
             requeue_stale(container.session_factory, clock, REDELIVERY_TIMEOUT)
+
+        @rule()
+        def redeliver_what_is_not_queued(self) -> None:
+            queued = {message_id(m.event_id, m.subscriber) for m in self.in_transit}
+            requeue_stale(container.session_factory, clock, REDELIVERY_TIMEOUT, waiting=lambda _subscriber: queued)
 
         @rule()
         def redrive_dead(self) -> None:

@@ -100,20 +100,20 @@ def test_functional_zones_and_villages_extend_the_tree(container: Container) -> 
 @pytest.mark.parametrize(
     ("body", "line", "words"),
     [
-        ("500101,万州区,district,50\n500199,某区,district,99\n", 3, "unknown parent 99"),
-        ("500101,万州区,district,50\n500101003,街道,township,50\n", 3, "cannot sit under the city 50"),
+        ("500101,万州区,district,50\n500199,某区,district,99\n", 3, "division_parent_unknown"),
+        ("500101,万州区,district,50\n500101003,街道,township,50\n", 3, "division_level_mismatch"),
         (
             "500101,万州区,district,50\n500101001,街道,township,500101\n500101001,街道,township,500101\n",
             4,
-            "appears again",
+            "division_duplicate",
         ),
         (
             "500101,万州区,district,50\n500102,涪陵区,district,50\n500101001,街道,township,500102\n",
             4,
-            "already in the tree",
+            "division_parent_changed",
         ),
-        ("500101,万州区,district\n", 2, "expected 4 columns"),
-        ("500101,万州区,county,50\n", 2, "level 'county'"),
+        ("500101,万州区,district\n", 2, "division_columns_invalid"),
+        ("500101,万州区,county,50\n", 2, "division_level_invalid"),
     ],
 )
 def test_a_bad_row_rejects_the_whole_file_with_its_line(container: Container, body: str, line: int, words: str) -> None:
@@ -124,16 +124,17 @@ def test_a_bad_row_rejects_the_whole_file_with_its_line(container: Container, bo
     before = level_counts(container)
     events_before = event_count(container, "JurisdictionCreated")
 
-    with pytest.raises(InvalidDivision, match=words) as caught:
+    with pytest.raises(InvalidDivision) as caught:
         run_import(container, "code,name,level,parent_code\n" + body)
 
+    assert caught.value.code == words
     assert caught.value.line == line
     assert level_counts(container) == before
     assert event_count(container, "JurisdictionCreated") == events_before
 
 
 def test_a_wrong_header_is_refused() -> None:
-    with pytest.raises(InvalidDivision, match="header"):
+    with pytest.raises(InvalidDivision, match="表头"):
         list(read_divisions("id,name,level,parent\n50,重庆市,city,\n"))
 
 
@@ -155,8 +156,8 @@ def test_cli_import_reports_and_rejects(container: Container, settings: Settings
     )
     rejected = runner.invoke(cli, ["import", "divisions", str(bad)], env=env)
     assert rejected.exit_code == 1
-    assert "line 3" in rejected.output
-    assert "nothing was imported" in rejected.output
+    assert "第3行" in rejected.output
+    assert "未导入任何数据" in rejected.output
     with container.reading() as session:
         assert container.lookup_jurisdiction(session, "500101999") is None
 
@@ -259,9 +260,9 @@ def test_cli_refuses_unreadable_files_with_the_line_and_writes_nothing(
     before = level_counts(container)
     rejected = CliRunner().invoke(cli, ["import", "divisions", str(bad)], env=env)
     assert rejected.exit_code == 1, rejected.output
-    assert f"line {line}" in rejected.output
+    assert f"第{line}行" in rejected.output
     assert words in rejected.output
-    assert "nothing was imported" in rejected.output
+    assert "未导入任何数据" in rejected.output
     assert "Traceback" not in rejected.output
     assert rejected.exception is None or isinstance(rejected.exception, SystemExit)
     assert level_counts(container) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -130,6 +131,86 @@ def test_account_lifecycle_migration_stops_on_usernames_differing_only_in_case(s
         _insert_account(connection, "admin", "admin", None)
     with pytest.raises(RuntimeError, match="Admin, admin"):
         upgrade(scratch_engine)
+
+
+def test_the_assessment_history_is_filled_from_the_events_the_bus_holds(scratch_engine: Engine) -> None:
+    """0004: figures with their days from bus_events, runs numbered as versions (the newest a draft)."""
+    upgrade(scratch_engine, "0002")
+    snapshot = {
+        "task_id": 7,
+        "revision": 1,
+        "kind": "target",
+        "title": "营造林",
+        "category": None,
+        "status": "open",
+        "jurisdiction_code": "500101",
+        "path": "/50/500101/",
+        "holder_code": "500101",
+        "holder_path": "/50/500101/",
+        "holder_level": "district",
+        "due_date": "2021-06-30",
+        "escalation_due_date": None,
+        "parent_id": None,
+    }
+    events = [
+        ("TaskCreated", "2021-03-01T02:00:00Z", {"target_quantity": "100", "unit": "亩"}, 1),
+        ("TaskProgressReported", "2021-05-01T17:00:00Z", {"completed_quantity": "40", "target_quantity": "100"}, 2),
+        ("TaskProgressReported", "2026-01-05T02:00:00Z", {"completed_quantity": "90", "target_quantity": "100"}, 3),
+    ]
+    with scratch_engine.begin() as connection:
+        for position, (kind, at, body, revision) in enumerate(events, start=1):
+            payload = {"event_id": str(uuid.uuid4()), "occurred_at": at, "task": {**snapshot, "revision": revision}}
+            connection.execute(
+                text(
+                    "INSERT INTO bus_events (position, event_id, event_type, version, occurred_at, payload) "
+                    "VALUES (:p, :e, :t, 1, :at, :payload)"
+                ),
+                {
+                    "p": position,
+                    "e": payload["event_id"],
+                    "t": kind,
+                    "at": at,
+                    "payload": json.dumps({**payload, **body}),
+                },
+            )
+        connection.execute(
+            text(
+                "INSERT INTO assessments_tasks (task_id, revision, kind, path, city_code, district_code, due_date,"
+                " target_quantity, completed_quantity, split, status) VALUES (7, 3, 'target', '/50/500101/', '50',"
+                " '500101', '2021-06-30', 1000000, 900000, false, 'open'),"
+                " (8, 2, 'target', '/50/500101/', '50', '500101', '2021-06-30', 500000, 250000, false, 'open')"
+            )
+        )
+        for period in ("2021", "2021", "2021Q1"):
+            connection.execute(
+                text(
+                    "INSERT INTO assessments_runs (period, as_of, computed_at, computed_by, rubric_digest, assessed)"
+                    " VALUES (:period, '2021-12-31', '2022-01-10 01:00:00', 'office', 'x', 1)"
+                ),
+                {"period": period},
+            )
+    upgrade(scratch_engine)
+    with scratch_engine.connect() as connection:
+        figures = connection.execute(
+            text(
+                "SELECT task_id, revision, occurred_on, completed_quantity FROM assessments_figures"
+                " ORDER BY task_id, revision"
+            )
+        ).all()
+        runs = connection.execute(text("SELECT period, version, status FROM assessments_runs ORDER BY id")).all()
+        created = connection.execute(
+            text("SELECT title, unit, created_on FROM assessments_tasks WHERE task_id = 7")
+        ).one()
+    # Task 7's history from its events, with Asia/Shanghai days (17:00 UTC is the next day there);
+    # task 8 has no events left: its latest figure, known at any date.
+    assert [(t, r, str(day), int(q)) for t, r, day, q in figures] == [
+        (7, 1, "2021-03-01", 0),
+        (7, 2, "2021-05-02", 400000),
+        (7, 3, "2026-01-05", 900000),
+        (8, 2, "1970-01-01", 250000),
+    ]
+    assert [tuple(run) for run in runs] == [("2021", 1, "superseded"), ("2021", 2, "draft"), ("2021Q1", 1, "draft")]
+    assert (created.title, created.unit, str(created.created_on)) == ("营造林", "亩", "2021-03-01")
 
 
 def test_old_free_text_categories_become_vocabulary_codes(scratch_engine: Engine) -> None:

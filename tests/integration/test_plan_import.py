@@ -94,15 +94,15 @@ def test_cli_imports_the_plan(container, settings: Settings, tmp_path: Path) -> 
     broken.write_text(PLAN.read_text(encoding="utf-8").replace('key = "2.2"', 'key = "2.1"'), encoding="utf-8")
     refused = CliRunner().invoke(cli, ["import", "plan", str(broken)], env=env)
     assert refused.exit_code == 1
-    assert "appear twice: 2.1" in refused.output
+    assert "要点编号重复：2.1" in refused.output
 
 
 @pytest.mark.parametrize(
     ("change", "words"),
     [
         (('kind = "target"', 'kind = "wish"'), "kind"),
-        (("target_quantity = 5000000", "target_quantity = -5"), "greater than 0"),
-        (('unit = "亩"', 'unit = ""'), "unit"),
+        (("target_quantity = 5000000", "target_quantity = -5"), "目标量须大于0"),
+        (('unit = "亩"', 'unit = ""'), "单位"),
     ],
 )
 def test_bad_plans_write_nothing(container, tmp_path: Path, change: tuple[str, str], words: str) -> None:  # type: ignore[no-untyped-def]

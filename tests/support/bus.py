@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, func, insert, select
@@ -53,6 +53,8 @@ class FailingSwitch:
     def __init__(self) -> None:
         self.failing = False
         self.calls = 0
+        self.batches = 0
+        self.batched_events = 0
 
 
 def recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # type: ignore[no-untyped-def]
@@ -67,6 +69,23 @@ def recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # 
                 )
                 raise RuntimeError(f"{subscriber} is failing on purpose")
         session.execute(insert(effects).values(event_id=str(event.event_id), subscriber=subscriber, payload=event.key))
+
+    return handle
+
+
+def batch_recording_handler(subscriber: str, switch: FailingSwitch | None = None):  # type: ignore[no-untyped-def]
+    """The batch form of :func:`recording_handler`: every event's effect in one statement."""
+
+    def handle(session: Session, events: Sequence[Event]) -> None:
+        assert all(isinstance(event, SampleRecorded) for event in events)
+        rows = [{"event_id": str(e.event_id), "subscriber": subscriber, "payload": e.key} for e in events]  # type: ignore[attr-defined]
+        if switch is not None:
+            switch.batches += 1
+            switch.batched_events += len(rows)
+            if switch.failing:
+                session.execute(insert(effects), rows)
+                raise RuntimeError(f"{subscriber} is failing on purpose")
+        session.execute(insert(effects), rows)
 
     return handle
 

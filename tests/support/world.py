@@ -114,10 +114,10 @@ class Api:
 def seeded_world(
     settings: Settings,
     registry: SubscriberRegistry,
-    clock: Clock,
+    clock: Clock | None,
     accounts: Mapping[str, tuple[Role, str | None]],
 ) -> Iterator[Container]:
-    """A container on a fixed clock with the seed tree and the given accounts; closed afterwards."""
+    """A container on ``clock`` (None: the one the settings name) with the seed tree and the accounts; closed after."""
     container = bootstrap(settings, registry=registry, clock=clock)
     seed_tree(container)
     for username, (role, code) in accounts.items():

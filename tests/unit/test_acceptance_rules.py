@@ -94,8 +94,9 @@ def test_acceptance_and_send_back_of_a_target() -> None:
     submitted = target(100, 120, TaskStatus.SUBMITTED)
     assert check_verify(submitted, True, "") == (TaskStatus.DONE, None)
     assert check_verify(submitted, False, "台账与现场不符") == (TaskStatus.OPEN, "台账与现场不符")
-    with pytest.raises(TaskRuleError, match="note"):
+    with pytest.raises(TaskRuleError, match="说明不能为空") as caught:
         check_verify(submitted, False, "")
+    assert caught.value.field == "note"
     with pytest.raises(TaskRuleError, match="未提交"):
         check_verify(target(100, 50), True, "")
 

@@ -10,12 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linzhang.domains.assessments.model import (
+    Deduction,
     Facts,
     PeriodError,
     RubricError,
+    exact,
     parse_period,
     parse_rubric,
     rank,
+    rank_within,
     score,
 )
 
@@ -147,7 +150,12 @@ def test_periods(key: str, start: str, end: str) -> None:
     assert (period.start.isoformat(), period.end.isoformat()) == (start, end)
 
 
-@pytest.mark.parametrize("key", ["21", "2021Q5", "2021-Q1", "1999", ""])
+@pytest.mark.parametrize(
+    "key",
+    # Full-width digits, spaces and line ends around a period are not periods (a trailing newline once
+    # made "2021\n" a period of its own).
+    ["21", "2021Q5", "2021-Q1", "1999", "", "２０２６", "２０２１Q3", " 2021", "2021 ", "2021\n", "2021Q3\n", "2021q3"],
+)
 def test_bad_periods(key: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(key)
@@ -174,3 +182,43 @@ def test_the_breakdown_explains_the_total(f: Facts) -> None:
     explained = min(100.0, max(0.0, 100 + sum(d.points for d in result.breakdown)))
     # Each line is rounded to 0.01 on its own.
     assert abs(explained - result.total) <= 0.01 * (len(result.breakdown) + 1)
+
+
+@given(st.floats(0, 1e12, allow_nan=False, allow_infinity=False))
+def test_figures_are_written_exactly_never_in_scientific_notation(value: float) -> None:
+    text = exact(value)
+    assert "e" not in text.lower()
+    assert float(text) == value
+
+
+def test_a_shortfall_names_its_figures_exactly() -> None:
+    result = score(Facts(targets=[(7, 1_089_430.0, 2_000_000.0)]), RUBRIC)
+    (deduction,) = result.components[0].deductions
+    assert deduction == Deduction("target_completion", "目标未完成：1089430/2000000", deduction.points, 7)
+
+
+def test_weighted_points_add_up_to_the_total_without_bonuses() -> None:
+    result = score(Facts(targets=[(1, 10.0, 40.0)], due=[(1, False), (2, True)]), RUBRIC)
+    assert result.weighted["issue_rectification"] is None
+    assert sum(v for v in result.weighted.values() if v is not None) == pytest.approx(result.total, abs=0.02)
+    # target 25 x 40/90, timeliness 50 x 30/90, escalations 100 x 20/90
+    assert result.weighted["target_completion"] == pytest.approx(11.11)
+    assert result.weighted["escalations"] == pytest.approx(22.22)
+
+
+def test_townships_are_ranked_within_their_district() -> None:
+    ranked = rank_within(
+        [
+            ("500101001", "500101", 90.0, False),
+            ("500101002", "500101", 95.0, False),
+            ("500102001", "500102", 60.0, False),
+            ("500102002", "500102", None, False),
+        ]
+    )
+    assert ranked == {"500101002": (1, 2), "500101001": (2, 2), "500102001": (1, 2), "500102002": (None, 2)}
+
+
+def test_the_ranking_groups_come_from_the_rubric() -> None:
+    assert (RUBRIC.group_level("township"), RUBRIC.group_level("district")) == ("district", "city")
+    with pytest.raises(RubricError, match="above it"):
+        parse_rubric({**RAW, "ranking": {"district": "township"}})

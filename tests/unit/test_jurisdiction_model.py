@@ -52,18 +52,19 @@ def test_functional_zone_with_its_own_code_sits_at_district_level() -> None:
 @pytest.mark.parametrize(
     ("items", "line", "words"),
     [
-        ([("500101", "万州区", "district", "99")], 2, "unknown parent 99"),
-        ([("500101001", "街道", "township", "50")], 2, "cannot sit under the city 50"),
-        ([("500101", "万州区", "district", "50"), ("500101", "万州区", "district", "50")], 3, "appears again"),
-        ([("500101", "万州区", "district", "50"), ("x1", "村", "village", "500101")], 3, "expected township"),
-        ([("a", "甲", "township", "b"), ("b", "乙", "township", "a")], 2, "cycle"),
+        ([("500101", "万州区", "district", "99")], 2, "division_parent_unknown"),
+        ([("500101001", "街道", "township", "50")], 2, "division_level_mismatch"),
+        ([("500101", "万州区", "district", "50"), ("500101", "万州区", "district", "50")], 3, "division_duplicate"),
+        ([("500101", "万州区", "district", "50"), ("x1", "村", "village", "500101")], 3, "division_level_mismatch"),
+        ([("a", "甲", "township", "b"), ("b", "乙", "township", "a")], 2, "division_cycle"),
     ],
 )
 def test_broken_rules_name_their_line(items: list, line: int, words: str) -> None:  # type: ignore[type-arg]
-    with pytest.raises(InvalidDivision, match=words) as caught:
+    with pytest.raises(InvalidDivision) as caught:
         place_divisions(rows(*items), {"50": CITY})
+    assert caught.value.code == words
     assert caught.value.line == line
-    assert str(caught.value).startswith(f"line {line}:")
+    assert str(caught.value).startswith(f"第{line}行：")
 
 
 def test_a_known_code_cannot_change_parent_through_an_import() -> None:
@@ -73,7 +74,7 @@ def test_a_known_code_cannot_change_parent_through_an_import() -> None:
         "500102": PlacedDivision("500102", "涪陵区", Level.DISTRICT, "50", "/50/500102/"),
         "500101001": PlacedDivision("500101001", "街道", Level.TOWNSHIP, "500101", "/50/500101/500101001/"),
     }
-    with pytest.raises(InvalidDivision, match="already in the tree under 500101") as caught:
+    with pytest.raises(InvalidDivision, match="已隶属于 500101") as caught:
         place_divisions(rows(("500101001", "街道", "township", "500102")), existing)
     assert caught.value.line == 2
 
@@ -81,14 +82,15 @@ def test_a_known_code_cannot_change_parent_through_an_import() -> None:
 @pytest.mark.parametrize(
     ("fields", "words"),
     [
-        (("50 01", "x", "city", None), "code"),
-        (("50", "", "city", None), "name is empty"),
-        (("50", "重庆市", "province", None), "level 'province'"),
-        (("50", "重庆市", "city", "1"), "a city has no parent"),
-        (("500101", "万州区", "district", None), "needs a parent"),
-        (("500101", "万州区", "district", "500101"), "its own parent"),
+        (("50 01", "x", "city", None), "division_code_invalid"),
+        (("50", "", "city", None), "division_name_empty"),
+        (("50", "重庆市", "province", None), "division_level_invalid"),
+        (("50", "重庆市", "city", "1"), "division_city_with_parent"),
+        (("500101", "万州区", "district", None), "division_parent_required"),
+        (("500101", "万州区", "district", "500101"), "division_own_parent"),
     ],
 )
 def test_row_fields_are_checked(fields: tuple[str, str, str, str | None], words: str) -> None:
-    with pytest.raises(InvalidDivision, match=words):
+    with pytest.raises(InvalidDivision) as caught:
         parse_division(*fields, line=7)
+    assert caught.value.code == words

@@ -80,16 +80,18 @@ def test_assessments_are_for_the_city_office_only() -> None:
     city_office = Principal(2, "o", Role.OFFICE, "50", "/50/")
     district_office = principal(Role.OFFICE)
     authorize(city_office, Action.ASSESS, "/50/500101/")
-    with pytest.raises(PermissionDenied, match="city"):
+    with pytest.raises(PermissionDenied, match="只有市级林长办可以考核") as caught:
         authorize(district_office, Action.ASSESS, OWN)
+    assert caught.value.code == "city_only"
 
 
 @pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF, Role.INTEGRATION])
 @pytest.mark.parametrize("action", [Action.RUN_SWEEP, Action.MANAGE_USERS, Action.MANAGE_BUS])
 @pytest.mark.parametrize("path", ["/50/", "/"])
 def test_administrators_actions_are_403_for_everyone_else(role: Role, action: Action, path: str) -> None:
-    with pytest.raises(PermissionDenied, match="only administrators"):
+    with pytest.raises(PermissionDenied, match="只有系统管理员") as caught:
         authorize(Principal(3, "c", role, "50", path), action)
+    assert caught.value.code == "admin_only"
 
 
 TOWNSHIP = "/50/500101/500101001/"

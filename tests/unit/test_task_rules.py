@@ -44,16 +44,17 @@ def target(quantity: str = "100", **changes: object) -> TaskState:
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ("-1", "at least 0"),
-        ("NaN", "number"),
-        ("Infinity", "number"),
-        ("0.00001", "decimal places"),
-        ("1e13", "at most"),
+        ("-1", "quantity_too_small"),
+        ("NaN", "quantity_not_a_number"),
+        ("Infinity", "quantity_not_a_number"),
+        ("0.00001", "quantity_too_precise"),
+        ("1e13", "quantity_too_large"),
     ],
 )
 def test_bad_quantities(value: str, words: str) -> None:
-    with pytest.raises(TaskRuleError, match=words):
+    with pytest.raises(TaskRuleError) as caught:
         check_quantity(Decimal(value), "q", positive=False)
+    assert caught.value.code == words
 
 
 def test_a_target_needs_a_positive_quantity_and_a_unit() -> None:
@@ -66,18 +67,18 @@ def test_a_target_needs_a_positive_quantity_and_a_unit() -> None:
         "lead_department": None,
         "categories": ("afforestation",),
     }
-    with pytest.raises(TaskRuleError, match="target_quantity"):
+    with pytest.raises(TaskRuleError, match="指标任务须有目标量"):
         check_new_task(kind=TaskKind.TARGET, target_quantity=None, unit="亩", **common)  # type: ignore[arg-type]
-    with pytest.raises(TaskRuleError, match="greater than 0"):
+    with pytest.raises(TaskRuleError, match="目标量须大于0"):
         check_new_task(kind=TaskKind.TARGET, target_quantity=Decimal(0), unit="亩", **common)  # type: ignore[arg-type]
-    with pytest.raises(TaskRuleError, match="unit"):
+    with pytest.raises(TaskRuleError, match="单位不能为空"):
         check_new_task(kind=TaskKind.TARGET, target_quantity=Decimal(5), unit=" ", **common)  # type: ignore[arg-type]
-    with pytest.raises(TaskRuleError, match="no target_quantity"):
+    with pytest.raises(TaskRuleError, match="只有指标任务有目标量"):
         check_new_task(kind=TaskKind.ISSUE, target_quantity=Decimal(5), unit=None, **common)  # type: ignore[arg-type]
 
 
 def test_a_due_date_in_the_past_is_refused() -> None:
-    with pytest.raises(TaskRuleError, match="in the past"):
+    with pytest.raises(TaskRuleError, match="早于今天"):
         check_new_task(
             title="x",
             kind=TaskKind.ORDER,
@@ -103,12 +104,12 @@ def test_split_into_direct_children_that_sum() -> None:
 @pytest.mark.parametrize(
     ("parts", "words"),
     [
-        ([SplitPart("500101", Decimal(60)), SplitPart("500102", Decimal(30))], "sum to 90, not to the task's 100"),
-        ([SplitPart("500101", Decimal(60)), SplitPart("500101", Decimal(40))], "appears twice"),
-        ([SplitPart("50010101", Decimal(100))], "not a direct child"),
-        ([SplitPart("500101", Decimal(100)), SplitPart("500102", Decimal(0))], "greater than 0"),
-        ([SplitPart("500101", Decimal(100), dt.date(2022, 1, 1))], "after the task's"),
-        ([], "at least one part"),
+        ([SplitPart("500101", Decimal(60)), SplitPart("500102", Decimal(30))], "各份合计 90，与任务目标量 100 不等"),
+        ([SplitPart("500101", Decimal(60)), SplitPart("500101", Decimal(40))], "与前面的重复"),
+        ([SplitPart("50010101", Decimal(100))], "不是任务所属辖区的直接下级"),
+        ([SplitPart("500101", Decimal(100)), SplitPart("500102", Decimal(0))], "第2份的目标量须大于0"),
+        ([SplitPart("500101", Decimal(100), dt.date(2022, 1, 1))], "晚于任务的"),
+        ([], "分解至少要有一份"),
     ],
 )
 def test_bad_splits(parts: list[SplitPart], words: str) -> None:
@@ -119,15 +120,16 @@ def test_bad_splits(parts: list[SplitPart], words: str) -> None:
 @pytest.mark.parametrize(
     ("state", "words"),
     [
-        (target(has_children=True), "split already"),
-        (target(completed_quantity=Decimal(1)), "progress was reported"),
-        (target(status=TaskStatus.DONE), "done"),
-        (target(kind=TaskKind.ORDER, target_quantity=None), "only a target"),
+        (target(has_children=True), "task_split_already"),
+        (target(completed_quantity=Decimal(1)), "task_has_progress"),
+        (target(status=TaskStatus.DONE), "task_done"),
+        (target(kind=TaskKind.ORDER, target_quantity=None), "split_not_a_target"),
     ],
 )
 def test_what_cannot_be_split(state: TaskState, words: str) -> None:
-    with pytest.raises(TaskRuleError, match=words):
+    with pytest.raises(TaskRuleError) as caught:
         check_split(state, [SplitPart("500101", Decimal(100))], CHILDREN, TODAY)
+    assert caught.value.code == words
 
 
 @given(st.lists(st.integers(1, 10**9), min_size=1, max_size=10), st.integers(0, 10**6))
@@ -138,7 +140,7 @@ def test_any_partition_of_the_whole_is_accepted_and_any_other_sum_is_not(amounts
     checked = check_split(target(str(whole)), parts, children, TODAY)
     assert sum(p.target_quantity for p in checked) == whole
     if extra:
-        with pytest.raises(TaskRuleError, match="sum to"):
+        with pytest.raises(TaskRuleError, match="各份合计"):
             check_split(target(str(whole + extra)), parts, children, TODAY)
 
 
@@ -157,20 +159,21 @@ def test_progress_is_cumulative_and_reaching_the_target_submits_it_for_acceptanc
 @pytest.mark.parametrize(
     ("state", "words"),
     [
-        (target(has_children=True), "各分解任务之和"),
-        (target(status=TaskStatus.DONE), "已验收"),
-        (target(kind=TaskKind.ISSUE, target_quantity=None), "目标任务"),
+        (target(has_children=True), "target_split"),
+        (target(status=TaskStatus.DONE), "task_done"),
+        (target(kind=TaskKind.ISSUE, target_quantity=None), "not_a_target"),
     ],
 )
 def test_where_progress_is_refused(state: TaskState, words: str) -> None:
-    with pytest.raises(TaskRuleError, match=words):
+    with pytest.raises(TaskRuleError) as caught:
         check_progress(state, Decimal(1))
+    assert caught.value.code == words
 
 
 def test_completion_by_kind() -> None:
     assert check_complete(target(kind=TaskKind.ISSUE, target_quantity=None)) is TaskStatus.SUBMITTED
     assert check_complete(target(kind=TaskKind.ORDER, target_quantity=None)) is TaskStatus.DONE
-    with pytest.raises(TaskRuleError, match="not reached"):
+    with pytest.raises(TaskRuleError, match="尚未达到目标"):
         check_complete(target("100", completed_quantity=Decimal(99)))
     assert check_complete(target("100", completed_quantity=Decimal(100))) is TaskStatus.SUBMITTED
     with pytest.raises(TaskRuleError, match="等待上级核查或验收"):
@@ -181,7 +184,7 @@ def test_verification_accepts_or_sends_back_with_a_reason() -> None:
     submitted = target(kind=TaskKind.ISSUE, target_quantity=None, status=TaskStatus.SUBMITTED)
     assert check_verify(submitted, True, "") == (TaskStatus.DONE, None)
     assert check_verify(submitted, False, "伐区未清理") == (TaskStatus.OPEN, "伐区未清理")
-    with pytest.raises(TaskRuleError, match="note"):
+    with pytest.raises(TaskRuleError, match="说明不能为空"):
         check_verify(submitted, False, "  ")
     with pytest.raises(TaskRuleError, match="未提交"):
         check_verify(target(kind=TaskKind.ISSUE, target_quantity=None), True, "")

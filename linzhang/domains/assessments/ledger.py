@@ -1,4 +1,10 @@
-"""The assessments' ledger and task projection, kept from the tasks domain's events only."""
+"""The assessments' ledger and task projection, kept from the tasks domain's events only.
+
+The projection keeps history, not only the latest state: every figure with its revision and day, the
+day a task came to be and the day it was split, and every completion, escalation and send-back with its
+day. An assessment reads the record as it stood at its ``as_of`` date, so a figure reported later never
+changes an earlier period's scores.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from linzhang.contracts import (
     TaskSubmitted,
     TaskSupervised,
 )
+from linzhang.domains.assessments.tables import figures_table as figures
 from linzhang.domains.assessments.tables import ledger_table as ledger
 from linzhang.domains.assessments.tables import tracked_table as tracked
 from linzhang.paths import path_codes
@@ -48,6 +55,7 @@ def _track(session: Session, task: TaskSnapshot, **static: Any) -> None:
             "task_id": task.task_id,
             "revision": 0,
             "kind": task.kind,
+            "title": task.title,
             "category": task.category,
             "path": task.path,
             "due_date": task.due_date,
@@ -65,7 +73,7 @@ def _track(session: Session, task: TaskSnapshot, **static: Any) -> None:
         session.execute(
             update(tracked)
             .where(tracked.c.task_id == task.task_id)
-            .values(revision=task.revision, status=task.status, due_date=task.due_date)
+            .values(revision=task.revision, status=task.status, due_date=task.due_date, title=task.title)
         )
 
 
@@ -92,17 +100,37 @@ def _day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
+def _figure(session: Session, task: TaskSnapshot, on: dt.date, completed: Decimal, target: Decimal | None) -> None:
+    """The figure as of this revision (one row per revision: a repeated event is stored once)."""
+    _insert_ignoring_duplicates(
+        session,
+        figures,
+        {
+            "task_id": task.task_id,
+            "revision": task.revision,
+            "occurred_on": on,
+            "completed_quantity": completed,
+            "target_quantity": target,
+        },
+        ["task_id", "revision"],
+    )
+
+
 def on_created(session: Session, event: TaskCreated) -> None:
-    _track(session, event.task, target_quantity=event.target_quantity)
+    day = _day(event.occurred_at)
+    _track(session, event.task, target_quantity=event.target_quantity, unit=event.unit, created_on=day)
+    if event.target_quantity is not None:
+        _figure(session, event.task, day, Decimal(0), event.target_quantity)
 
 
 def on_split(session: Session, event: TaskSplit) -> None:
-    _track(session, event.task, split=True)
+    _track(session, event.task, split=True, split_on=_day(event.occurred_at))
 
 
 def on_progress(session: Session, event: TaskProgressReported | TaskRolledUp) -> None:
-    # The figure is cumulative: the newest revision's figure is the one that counts.
+    # The figure is cumulative: the newest revision's figure is the latest state; the history keeps each.
     _track(session, event.task)
+    _figure(session, event.task, _day(event.occurred_at), event.completed_quantity, event.target_quantity)
     session.execute(
         update(tracked)
         .where(tracked.c.task_id == event.task.task_id, tracked.c.revision == event.task.revision)
@@ -111,7 +139,7 @@ def on_progress(session: Session, event: TaskProgressReported | TaskRolledUp) ->
 
 
 def on_completed(session: Session, event: TaskCompleted) -> None:
-    _track(session, event.task, done_on=event.completed_on)
+    _track(session, event.task, done_on=event.completed_on, late=event.late)
     _line(session, str(event.event_id), event.task, "completed", event.completed_on, late=event.late)
 
 

@@ -12,9 +12,12 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 COMPONENTS = ("target_completion", "timeliness", "escalations", "issue_rectification")
-_PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
+LEVELS = ("city", "district", "township", "village")
+# ASCII digits only, and nothing around them: ``２０２６``, `` 2021`` and ``2021\n`` are not periods.
+_PERIOD = re.compile(r"([0-9]{4})(?:Q([1-4]))?", re.ASCII)
 
 
 class RubricError(ValueError):
@@ -22,7 +25,7 @@ class RubricError(ValueError):
 
 
 class PeriodError(ValueError):
-    pass
+    """Not a period; the message is the Chinese detail shown to the caller."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +39,13 @@ class Period:
 
 
 def parse_period(key: str) -> Period:
-    """``2021`` (a year) or ``2021Q3`` (a quarter)."""
-    match = _PERIOD.match(key)
+    """``2021`` (a year) or ``2021Q3`` (a quarter), exactly: no spaces, no other digits, no line ends."""
+    match = _PERIOD.fullmatch(key)
     if not match:
-        raise PeriodError(f"a period is a year such as 2021 or a quarter such as 2021Q3, not {key!r}")
+        raise PeriodError(f"考核期应为年份（如 2021）或季度（如 2021Q3），不能是 {key!r}")
     year = int(match.group(1))
     if not 2000 <= year <= 2100:
-        raise PeriodError(f"the year {year} is out of range")
+        raise PeriodError(f"考核年份 {year} 超出范围（2000—2100）")
     if match.group(2) is None:
         return Period(key, dt.date(year, 1, 1), dt.date(year, 12, 31))
     quarter = int(match.group(2))
@@ -73,6 +76,12 @@ class Rubric:
     bonus: Mapping[str, BonusItem]
     grades: Sequence[Grade]  # highest band first
     fail_label: str
+    # Level -> the level whose units group its peers for ranking ("city": ranked city-wide)
+    ranking_within: Mapping[str, str] = field(default_factory=dict)
+    issuing_unit: str = ""  # printed on the workbook's pages
+
+    def group_level(self, level: str) -> str:
+        return self.ranking_within.get(level, "city")
 
     def points_for_climb(self, levels: int) -> float:
         """Points for a task that climbed ``levels`` above its owner (the highest band applies beyond)."""
@@ -129,7 +138,24 @@ def parse_rubric(raw: Mapping[str, object]) -> Rubric:
     )
     if grades[-1].min_score != 0:
         raise RubricError("the lowest grade band must start at 0")
-    return Rubric(weights, labels, escalation_points, bonus, grades, grades[-1].label)
+    ranking_within: dict[str, str] = {}
+    for level, group in dict(raw.get("ranking", {})).items():  # type: ignore[call-overload]
+        if level not in LEVELS or group not in LEVELS or LEVELS.index(group) >= LEVELS.index(level):
+            raise RubricError(f"ranking.{level} must name a level above it (city, district, township)")
+        ranking_within[level] = group
+    export = raw.get("export", {})
+    issuing_unit = export.get("issuing_unit", "") if isinstance(export, dict) else ""
+    if not isinstance(issuing_unit, str):
+        raise RubricError("export.issuing_unit must be text")
+    return Rubric(
+        weights, labels, escalation_points, bonus, grades, grades[-1].label, ranking_within, issuing_unit.strip()
+    )
+
+
+def exact(value: float) -> str:
+    """A figure as people write it: every digit, never scientific notation (1089430, not 1.08943e+06)."""
+    text = format(Decimal(repr(value)).normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +200,8 @@ class Score:
     components: list[ComponentScore]
     # Each deduction's effect on the total (points), and the bonuses (positive points)
     breakdown: list[Deduction]
+    # Each component's points in the total (its score times its share of the weights that apply)
+    weighted: dict[str, float | None] = field(default_factory=dict)
 
 
 def _round(value: float) -> float:
@@ -188,7 +216,7 @@ def score_components(facts: Facts, rubric: Rubric) -> list[ComponentScore]:
         lost = [
             Deduction(
                 "target_completion",
-                f"目标未完成：{completed:g}/{target:g}",
+                f"目标未完成：{exact(completed)}/{exact(target)}",
                 share * (1 - min(1.0, completed / target)),
                 task,
             )
@@ -239,6 +267,9 @@ def score(facts: Facts, rubric: Rubric) -> Score:
         return Score(None, rubric.grade(None, vetoed), vetoed, components, [])
     weight = sum(rubric.weights[c.name] for c in applying)
     weighted = sum(rubric.weights[c.name] * (c.score or 0.0) for c in applying) / weight
+    points = {
+        c.name: None if c.score is None else _round(rubric.weights[c.name] * c.score / weight) for c in components
+    }
     breakdown = [
         Deduction(d.component, d.reason, -d.points * rubric.weights[c.name] / weight, d.task_id)
         for c in applying
@@ -257,6 +288,7 @@ def score(facts: Facts, rubric: Rubric) -> Score:
         vetoed,
         [ComponentScore(c.name, None if c.score is None else _round(c.score), c.deductions) for c in components],
         [Deduction(d.component, d.reason, _round(d.points), d.task_id) for d in breakdown],
+        points,
     )
 
 
@@ -277,3 +309,19 @@ def rank(entries: Sequence[tuple[str, float | None, bool]]) -> dict[str, int | N
             previous = key
         ranks[code] = current
     return ranks
+
+
+def rank_within(entries: Sequence[tuple[str, str, float | None, bool]]) -> dict[str, tuple[int | None, int]]:
+    """Rank (code, group, score, vetoed) among the entries of the same group, as ``rank`` does.
+
+    Offices rank townships among the other townships of their district: the group is the district.
+    Each code gets its rank and the number of peers in its group.
+    """
+    groups: dict[str, list[tuple[str, float | None, bool]]] = {}
+    for code, group, value, vetoed in entries:
+        groups.setdefault(group, []).append((code, value, vetoed))
+    ranked: dict[str, tuple[int | None, int]] = {}
+    for members in groups.values():
+        for code, position in rank(members).items():
+            ranked[code] = (position, len(members))
+    return ranked

@@ -28,6 +28,8 @@ class TrackedTask(Base):
     task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(20))  # of the target's quantity (亩, 株 ...)
     category: Mapped[str | None] = mapped_column(String(50))
     path: Mapped[str] = mapped_column(PathString)
     city_code: Mapped[str] = mapped_column(String(32))
@@ -40,6 +42,25 @@ class TrackedTask(Base):
     split: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10))
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Done late, as the tasks domain judged it (TaskCompleted.late); None: judged by done_on and due_date.
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    # When the task came to be, and when it was split (Asia/Shanghai dates from the events' occurred_at):
+    # an assessment as of an earlier day sees neither the task nor the split.
+    created_on: Mapped[dt.date | None] = mapped_column(Date)
+    split_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class TaskFigure(Base):
+    """Every figure a task reported or rolled up, with its revision and day: the record at any date."""
+
+    __tablename__ = "assessments_figures"
+    __table_args__ = (Index("ix_assessments_figures_day", "occurred_on"),)
+
+    task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    completed_quantity: Mapped[Decimal] = mapped_column(ScaledDecimal())
+    target_quantity: Mapped[Decimal | None] = mapped_column(ScaledDecimal())
 
 
 class LedgerLine(Base):
@@ -98,18 +119,28 @@ class Bonus(Base):
 
 
 class Run(Base):
-    """A computation of a period's scores; the newest is the one shown."""
+    """A version of a period's scores: a draft until the city office publishes it (定稿), then frozen."""
 
     __tablename__ = "assessments_runs"
-    __table_args__ = (Index("ix_assessments_runs_period", "period", "id"),)
+    __table_args__ = (
+        Index("ix_assessments_runs_period", "period", "id"),
+        UniqueConstraint("period", "version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     period: Mapped[str] = mapped_column(String(7))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # draft | published | superseded
     as_of: Mapped[dt.date] = mapped_column(Date)
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     computed_by: Mapped[str] = mapped_column(String(64))
     rubric_digest: Mapped[str] = mapped_column(String(64))
     assessed: Mapped[int] = mapped_column(Integer)
+    # A veto or bonus recorded after the computation: the version does not show it.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    stale_reason: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Result(Base):
@@ -127,16 +158,26 @@ class Result(Base):
     path: Mapped[str] = mapped_column(PathString)
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(10))
+    # Rank among the peers of the group offices rank in (a township among its district's townships)
     rank: Mapped[int | None] = mapped_column(Integer)
     peers: Mapped[int] = mapped_column(Integer)
+    group_code: Mapped[str] = mapped_column(String(32), default="")  # "" for the whole city
+    city_rank: Mapped[int | None] = mapped_column(Integer)
+    city_peers: Mapped[int] = mapped_column(Integer, default=0)
+    district_code: Mapped[str | None] = mapped_column(String(32))  # 所属区县
+    district_name: Mapped[str | None] = mapped_column(String(100))
+    weighted: Mapped[str] = mapped_column(Text, default="{}")  # JSON: name -> points in the total
     vetoed: Mapped[bool] = mapped_column(Boolean)
     veto_reason: Mapped[str | None] = mapped_column(Text)
     components: Mapped[str] = mapped_column(Text)  # JSON: name -> score (null: does not apply)
-    deductions: Mapped[str] = mapped_column(Text)  # JSON: [{component, reason, points, task_id}]
+    # JSON: {count, items: [{component, reason, points, task_id, task_title, task_unit, jurisdiction_code,
+    # jurisdiction_name}]}
+    deductions: Mapped[str] = mapped_column(Text)
 
 
 tracked_table = cast(Table, TrackedTask.__table__)
 ledger_table = cast(Table, LedgerLine.__table__)
+figures_table = cast(Table, TaskFigure.__table__)
 vetoes_table = cast(Table, Veto.__table__)
 bonuses_table = cast(Table, Bonus.__table__)
 runs_table = cast(Table, Run.__table__)

@@ -16,6 +16,7 @@ from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox
 from linzhang.domains.chiefs.model import ChiefRole
 from linzhang.errors import InvalidInput
 from linzhang.identity import Principal
+from linzhang.vocabularies import categories_at
 
 
 class ChiefOut(msgspec.Struct):
@@ -25,6 +26,7 @@ class ChiefOut(msgspec.Struct):
     role: str
     role_label: str
     jurisdiction_code: str
+    jurisdiction_name: str
     term_start: dt.date
     term_end: dt.date | None
     active: bool
@@ -70,6 +72,7 @@ def _out(view: service.ChiefView) -> ChiefOut:
         view.role.value,
         view.role.label,
         view.jurisdiction_code,
+        view.jurisdiction_name,
         view.term_start,
         view.term_end,
         view.active,
@@ -84,7 +87,7 @@ def _account(username: str | None, password: str | None) -> service.Account | No
     if username is None and password is None:
         return None
     if username is None or password is None:
-        raise InvalidInput("an account needs both a username and a password", field="username")
+        raise InvalidInput("账号须同时给出用户名和密码", code="account_incomplete", field="username")
     return service.Account(username, password)
 
 
@@ -188,8 +191,11 @@ class InboxItemOut(msgspec.Struct):
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     box: str
     reason: str
     jurisdiction_code: str
@@ -202,6 +208,8 @@ class InboxItemOut(msgspec.Struct):
     due_soon: bool
     days_overdue: int
     summons_id: int | None
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
 
 
 class InboxCounts(msgspec.Struct):
@@ -239,6 +247,7 @@ class InboxController(Controller):
             container.calendar,
             container.lookup_jurisdiction,
             container.settings.inbox.due_soon_workdays,
+            categories_at(container.settings.config_path),
         )
         size = page_size(container, limit)
         with container.reading() as session:
@@ -249,8 +258,11 @@ class InboxController(Controller):
                     task_id=item.task_id,
                     title=item.title,
                     kind=item.kind,
+                    kind_name=item.kind_name,
                     category=item.category,
+                    category_name=item.category_name,
                     status=item.status,
+                    status_name=item.status_name,
                     box=item.box,
                     reason=item.reason,
                     jurisdiction_code=item.jurisdiction_code,
@@ -262,6 +274,7 @@ class InboxController(Controller):
                     overdue=item.overdue,
                     due_soon=item.due_soon,
                     days_overdue=item.days_overdue,
+                    provisional=item.provisional,
                     summons_id=item.summons_id,
                 )
                 for item in page.items

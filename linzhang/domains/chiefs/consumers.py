@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from linzhang.bus import SubscriberRegistry
 from linzhang.clock import Clock
 from linzhang.contracts import (
+    Event,
     TaskCommented,
     TaskCompleted,
     TaskCreated,
@@ -21,6 +24,7 @@ from linzhang.contracts import (
     TaskSupervised,
 )
 from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
+from linzhang.domains.chiefs.inbox_batch import sync_inboxes
 
 TASK_EVENTS = (
     TaskCreated,
@@ -61,6 +65,25 @@ def register(registry: SubscriberRegistry, clock: Clock) -> None:
         if isinstance(event, TaskSummonsPlanned | TaskSummonsRecorded):
             sync_summons(session, event, now)
 
+    def on_tasks_changed(session: Session, events: Sequence[Event]) -> None:
+        """A batch (after a sweep, thousands): a task's one plain snapshot set-based, anything else as above."""
+        per_task: dict[int, list[TaskEvent]] = {}
+        for event in events:
+            per_task.setdefault(event.task.task_id, []).append(event)  # type: ignore[attr-defined,arg-type]
+        plain = [
+            found[0].task
+            for found in per_task.values()
+            if len(found) == 1 and not isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded)
+        ]
+        for task_id in sorted(per_task):
+            found = per_task[task_id]
+            if len(found) > 1 or isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded):
+                for event in found:
+                    on_task_changed(session, event)
+        sync_inboxes(session, plain, clock.now())
+
     for event_class in TASK_EVENTS:
         # Every event in TASK_EVENTS carries the task's snapshot; the union spells that out for readers.
         registry.subscribe("chiefs.inbox", event_class, on_task_changed)  # type: ignore[arg-type]
+    # A worker may hand the inbox many deliveries at once (after a sweep): applied set-based.
+    registry.subscribe_batch("chiefs.inbox", on_tasks_changed)

@@ -16,11 +16,12 @@ from linzhang.deadlines import days_overdue, is_overdue
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.errors import InvalidInput, NotFound
+from linzhang.errors import InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.pagination import CursorDate, CursorId64, decode_cursor, page_of
 from linzhang.paths import path_codes, path_of_codes
 from linzhang.references import JurisdictionLookup, JurisdictionRef
+from linzhang.vocabularies import KINDS, STATUSES, Vocabulary
 from linzhang.workdays import WorkCalendar
 
 
@@ -161,8 +162,11 @@ class InboxItemView:
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     box: str
     reason: str
     jurisdiction_code: str
@@ -174,6 +178,8 @@ class InboxItemView:
     overdue: bool
     due_soon: bool
     days_overdue: int
+    # The deadline falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
     summons_id: int | None
 
 
@@ -183,6 +189,7 @@ class InboxContext:
     calendar: WorkCalendar
     lookup_jurisdiction: JurisdictionLookup
     due_soon_workdays: int
+    categories: Vocabulary | None = None  # config/categories.toml: the names beside category codes
 
 
 def read_inbox(
@@ -197,11 +204,11 @@ def read_inbox(
     """A jurisdiction's open work, most urgent first: most overdue, then soonest due; with counts per box."""
     code = jurisdiction_code or principal.jurisdiction_code
     if code is None:
-        raise InvalidInput("name the jurisdiction whose inbox to read", field="jurisdiction_code")
+        raise InvalidInput("请指明要查看哪个辖区的待办", code="jurisdiction_required", field="jurisdiction_code")
     jurisdiction = ctx.lookup_jurisdiction(session, code)
     if jurisdiction is None:
-        raise NotFound(f"no jurisdiction {code}")
-    authorize(principal, Action.READ, jurisdiction.path, what=f"jurisdiction {code}")
+        raise not_found("jurisdiction")
+    authorize(principal, Action.READ, jurisdiction.path, what="jurisdiction")
     query = select(i).where(i.c.jurisdiction_code == code, i.c.open.is_(True))
     if box is not Box.ALL:
         query = query.where(i.c.box == box.value)
@@ -222,7 +229,7 @@ def read_inbox(
     names = jurisdictions.lookup_many(
         session, list({code for row in page.items for code in (row.owner_code, row.holder_code)})
     )
-    items = [_item(row, today, soon_limit, names) for row in page.items]
+    items = [_item(row, today, soon_limit, names, ctx.calendar, ctx.categories) for row in page.items]
     return InboxPage(items, page.next, counts)
 
 
@@ -235,7 +242,14 @@ class InboxPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _item(row: object, today: dt.date, soon_limit: dt.date, names: dict[str, JurisdictionRef]) -> InboxItemView:
+def _item(
+    row: object,
+    today: dt.date,
+    soon_limit: dt.date,
+    names: dict[str, JurisdictionRef],
+    calendar: WorkCalendar,
+    categories: Vocabulary | None = None,
+) -> InboxItemView:
     deadline: dt.date = row.deadline  # type: ignore[attr-defined]
     due_date: dt.date = row.due_date  # type: ignore[attr-defined]
     done = row.status == "done"  # type: ignore[attr-defined]
@@ -245,24 +259,29 @@ def _item(row: object, today: dt.date, soon_limit: dt.date, names: dict[str, Jur
     due_soon = not done and today <= deadline < soon_limit
     owner_code: str = row.owner_code  # type: ignore[attr-defined]
     holder_code: str = row.holder_code  # type: ignore[attr-defined]
+    category: str | None = row.category  # type: ignore[attr-defined]
     return InboxItemView(
         task_id=row.task_id,  # type: ignore[attr-defined]
         title=row.title,  # type: ignore[attr-defined]
         kind=row.kind,  # type: ignore[attr-defined]
-        category=row.category,  # type: ignore[attr-defined]
+        kind_name=KINDS.name_of(row.kind),  # type: ignore[attr-defined]
+        category=category,
+        category_name=categories.name_of(category) if categories is not None and category is not None else category,
         status=row.status,  # type: ignore[attr-defined]
+        status_name=STATUSES.name_of(row.status),  # type: ignore[attr-defined]
         box=row.box,  # type: ignore[attr-defined]
         reason=row.reason,  # type: ignore[attr-defined]
         jurisdiction_code=owner_code,
-        jurisdiction_name=names[owner_code].name if owner_code in names else "",
+        jurisdiction_name=names[owner_code].name if owner_code in names else owner_code,
         holder_code=holder_code,
-        holder_name=names[holder_code].name if holder_code in names else "",
+        holder_name=names[holder_code].name if holder_code in names else holder_code,
         due_date=due_date,
         deadline=deadline,
         overdue=overdue,
         due_soon=due_soon,
         days_overdue=days_overdue(due_date, today, done=done),
         summons_id=row.summons_id,  # type: ignore[attr-defined]
+        provisional=calendar.is_provisional(deadline, today) or calendar.is_provisional(due_date, today),
     )
 
 

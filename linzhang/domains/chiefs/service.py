@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,7 +22,8 @@ from linzhang.domains.chiefs.model import (
     check_term_start,
 )
 from linzhang.domains.chiefs.tables import Chief
-from linzhang.errors import Conflict, InvalidInput, NotFound
+from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
@@ -45,6 +47,7 @@ class ChiefView:
     predecessor_id: int | None
     successor_id: int | None
     username: str | None
+    jurisdiction_name: str = ""  # beside the code
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,13 @@ class Appointment:
     account: Account | None = None
 
 
-def _view(chief: Chief) -> ChiefView:
+def _views(session: Session, chiefs: Sequence[Chief]) -> list[ChiefView]:
+    """Chiefs as the API shows them, their jurisdictions named by one query for the whole list."""
+    names = jurisdictions.names(session, sorted({chief.jurisdiction_code for chief in chiefs}))
+    return [_view(chief, names.get(chief.jurisdiction_code, chief.jurisdiction_code)) for chief in chiefs]
+
+
+def _view(chief: Chief, jurisdiction_name: str = "") -> ChiefView:
     return ChiefView(
         chief.id,
         chief.name,
@@ -77,6 +86,7 @@ def _view(chief: Chief) -> ChiefView:
         chief.predecessor_id,
         chief.successor_id,
         chief.username,
+        jurisdiction_name or chief.jurisdiction_code,
     )
 
 
@@ -85,7 +95,7 @@ def _today(clock: Clock) -> dt.date:
 
 
 def _invalid(exc: InvalidAppointment) -> InvalidInput:
-    return InvalidInput(str(exc), field=exc.field)
+    return InvalidInput(str(exc), code=exc.code, field=exc.field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +111,11 @@ def appoint_chief(session: Session, principal: Principal, ctx: ChiefsContext, ap
     """Appoint a chief to a jurisdiction, optionally with an account to sign in with."""
     jurisdiction = ctx.lookup_jurisdiction(session, appointment.jurisdiction_code)
     if jurisdiction is None:
-        raise InvalidInput(f"no jurisdiction {appointment.jurisdiction_code}", field="jurisdiction_code")
-    authorize(principal, Action.APPOINT_CHIEF, jurisdiction.path, what=f"jurisdiction {jurisdiction.code}")
+        raise not_found("jurisdiction", field="jurisdiction_code")
+    authorize(principal, Action.APPOINT_CHIEF, jurisdiction.path, what="jurisdiction", field="jurisdiction_code")
     chief = _create(session, ctx, appointment, jurisdiction.path, predecessor_id=None)
     publish(session, _appointed_event(chief, ctx.clock))
-    return _view(chief)
+    return _views(session, [chief])[0]
 
 
 def _create(
@@ -168,10 +178,10 @@ def _appointed_event(chief: Chief, clock: Clock) -> ChiefAppointed:
 def _load_for_change(session: Session, principal: Principal, chief_id: int) -> Chief:
     chief = session.execute(select(Chief).where(Chief.id == chief_id).with_for_update()).scalar_one_or_none()
     if chief is None:
-        raise NotFound(f"no chief {chief_id}")
-    authorize(principal, Action.APPOINT_CHIEF, chief.jurisdiction_path, what=f"chief {chief_id}")
+        raise not_found("chief")
+    authorize(principal, Action.APPOINT_CHIEF, chief.jurisdiction_path, what="chief")
     if not chief.active:
-        raise Conflict(f"chief {chief_id}'s term ended on {chief.term_end}", chief_id=chief_id)
+        raise Conflict(f"该林长已于 {chief.term_end} 离任", code="chief_term_ended", chief_id=chief_id)
     return chief
 
 
@@ -209,10 +219,10 @@ def replace_chief(
         check_term_end(predecessor.term_start, handover_day, today)
     except InvalidAppointment as exc:
         raise InvalidInput(
-            f"the successor's term cannot start before the predecessor's: {exc}", field="term_start"
+            f"继任者的任期不能早于前任开始：{exc}", code="successor_before_predecessor", field="term_start"
         ) from None
     successor = _create(session, ctx, appointment, predecessor.jurisdiction_path, predecessor_id=predecessor.id)
-    _end(session, ctx, predecessor, handover_day, f"replaced by {successor.name}")
+    _end(session, ctx, predecessor, handover_day, f"由{successor.name}接任")
     predecessor.successor_id = successor.id
     # The inbox belongs to the jurisdiction: the successor takes over every open item as it stands.
     moved = open_items(session, predecessor.jurisdiction_code)
@@ -238,7 +248,7 @@ def replace_chief(
             occurred_at=now,
         ),
     )
-    return _view(successor)
+    return _views(session, [successor])[0]
 
 
 def end_term(
@@ -270,15 +280,15 @@ def end_term(
             occurred_at=ctx.clock.now(),
         ),
     )
-    return _view(chief)
+    return _views(session, [chief])[0]
 
 
 def get_chief(session: Session, principal: Principal, chief_id: int) -> ChiefView:
     chief = session.get(Chief, chief_id)
     if chief is None:
-        raise NotFound(f"no chief {chief_id}")
-    authorize(principal, Action.READ, chief.jurisdiction_path, what=f"chief {chief_id}")
-    return _view(chief)
+        raise not_found("chief")
+    authorize(principal, Action.READ, chief.jurisdiction_path, what="chief")
+    return _views(session, [chief])[0]
 
 
 def list_chiefs(
@@ -297,8 +307,8 @@ def list_chiefs(
     if jurisdiction_code is not None:
         jurisdiction = lookup_jurisdiction(session, jurisdiction_code)
         if jurisdiction is None:
-            raise NotFound(f"no jurisdiction {jurisdiction_code}")
-        authorize(principal, Action.READ, jurisdiction.path, what=f"jurisdiction {jurisdiction_code}")
+            raise not_found("jurisdiction")
+        authorize(principal, Action.READ, jurisdiction.path, what="jurisdiction")
         if subtree:
             query = query.where(in_subtree(Chief.jurisdiction_path, jurisdiction.path))
         else:
@@ -312,4 +322,4 @@ def list_chiefs(
         query = query.where(Chief.id > after)
     chiefs = list(session.execute(query.order_by(Chief.id).limit(limit + 1)).scalars())
     page = page_of(chiefs, limit, lambda chief: chief.id)
-    return Page([_view(chief) for chief in page.items], page.next)
+    return Page(_views(session, page.items), page.next)

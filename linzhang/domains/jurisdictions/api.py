@@ -105,7 +105,7 @@ class JurisdictionController(Controller):
     ) -> CoverageOut:
         """全域覆盖: jurisdictions in the subtree with a chief in office, and the gaps (none in office)."""
         if not 0 <= gaps_limit <= MAX_GAPS:
-            raise InvalidInput(f"gaps_limit is between 0 and {MAX_GAPS}", field="gaps_limit")
+            raise InvalidInput(f"缺口条数须在0至{MAX_GAPS}之间", code="gaps_limit_out_of_range", field="gaps_limit")
         with container.reading() as session:
             result = service.coverage(session, principal, code, gaps_limit)
         return CoverageOut(

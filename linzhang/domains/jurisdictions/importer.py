@@ -18,21 +18,26 @@ def read_divisions(text: str) -> Iterator[tuple[int, Division]]:
     try:
         header = next(reader, None)
         if header is None:
-            raise InvalidDivision("the file is empty", 1)
+            raise InvalidDivision("文件为空", 1, code="division_file_empty")
         if tuple(column.strip().lower() for column in header) != COLUMNS:
-            raise InvalidDivision(f"the header must be {','.join(COLUMNS)}, got {','.join(header)[:200]}", 1)
+            raise InvalidDivision(
+                f"表头须为 {','.join(COLUMNS)}，实为 {','.join(header)[:200]}", 1, code="division_header_invalid"
+            )
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(COLUMNS):
-                raise InvalidDivision(f"expected {len(COLUMNS)} columns, got {len(row)}", line)
+                raise InvalidDivision(f"应有{len(COLUMNS)}列，实有{len(row)}列", line, code="division_columns_invalid")
             yield line, parse_division(row[0], row[1], row[2], row[3], line)
     except csv.Error as exc:
         # The csv module refuses a field over its limit (128 KiB) and malformed quoting.
         limit_kib = csv.field_size_limit() // 1024
-        reason = f"字段超过 {limit_kib} KiB" if "field limit" in str(exc) else f"CSV 格式错误（{exc}）"
-        raise InvalidDivision(reason, reader.line_num) from None
+        if "field limit" in str(exc):
+            raise InvalidDivision(
+                f"字段超过 {limit_kib} KiB", reader.line_num, code="division_field_too_large"
+            ) from None
+        raise InvalidDivision(f"CSV 格式错误（{exc}）", reader.line_num, code="division_csv_malformed") from None
 
 
 def decode_division_file(data: bytes) -> str:
@@ -42,7 +47,7 @@ def decode_division_file(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InvalidDivision("文件不是 UTF-8 编码（请以 UTF-8 另存为 CSV）", line) from None
+        raise InvalidDivision("文件不是 UTF-8 编码（请以 UTF-8 另存为 CSV）", line, code="division_not_utf8") from None
 
 
 def read_division_file(path: Path) -> list[tuple[int, Division]]:

@@ -42,10 +42,11 @@ LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区县", Level.TOWNSHIP: "�
 class InvalidDivision(ValueError):
     """A division that cannot sit in the tree; ``line`` is its line in an import file, when known."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(f"line {line}: {message}" if line is not None else message)
+    def __init__(self, message: str, line: int | None = None, *, code: str = "division_invalid") -> None:
+        super().__init__(f"第{line}行：{message}" if line is not None else message)
         self.line = line
         self.reason = message
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,25 +72,27 @@ def parse_division(code: str, name: str, level: str, parent_code: str | None, li
     """Check one row's own fields; where it sits in the tree is checked by :func:`place_divisions`."""
     code, name, parent = code.strip(), name.strip(), (parent_code or "").strip() or None
     if not CODE_PATTERN.match(code):
-        raise InvalidDivision(f"code {code!r} must be 1-32 letters, digits, '-' or '_'", line)
+        raise InvalidDivision(f"代码 {code!r} 须为1至32位字母、数字、- 或 _", line, code="division_code_invalid")
     if not name:
-        raise InvalidDivision(f"{code}: the name is empty", line)
+        raise InvalidDivision(f"{code}：名称为空", line, code="division_name_empty")
     if len(name) > NAME_MAX:
-        raise InvalidDivision(f"{code}: the name is longer than {NAME_MAX} characters", line)
+        raise InvalidDivision(f"{code}：名称超过{NAME_MAX}个字", line, code="division_name_too_long")
     if any(unicodedata.category(character) == "Cc" for character in name):
-        raise InvalidDivision(f"{code}: 名称含有控制字符（如 NUL）", line)
+        raise InvalidDivision(f"{code}：名称含有控制字符（如 NUL）", line, code="division_name_control_character")
     try:
         parsed_level = Level(level.strip())
     except ValueError:
-        allowed = ", ".join(level.value for level in LEVELS)
-        raise InvalidDivision(f"{code}: level {level!r} is not one of {allowed}", line) from None
+        allowed = "、".join(f"{level.value}（{LEVEL_LABELS[level]}）" for level in LEVELS)
+        raise InvalidDivision(
+            f"{code}：层级 {level!r} 不是 {allowed} 之一", line, code="division_level_invalid"
+        ) from None
     if parsed_level is Level.CITY:
         if parent is not None:
-            raise InvalidDivision(f"{code}: a city has no parent, got {parent!r}", line)
+            raise InvalidDivision(f"{code}：市没有上级，却给了 {parent!r}", line, code="division_city_with_parent")
     elif parent is None:
-        raise InvalidDivision(f"{code}: a {parsed_level.value} needs a parent", line)
+        raise InvalidDivision(f"{code}：{LEVEL_LABELS[parsed_level]}须有上级", line, code="division_parent_required")
     if parent == code:
-        raise InvalidDivision(f"{code}: a division cannot be its own parent", line)
+        raise InvalidDivision(f"{code}：不能以自己为上级", line, code="division_own_parent")
     return Division(code, name, parsed_level, parent)
 
 
@@ -98,13 +101,16 @@ def place_division(division: Division, parent: PlacedDivision | None, line: int 
     if division.level is Level.CITY:
         return PlacedDivision(division.code, division.name, division.level, None, child_path(None, division.code))
     if parent is None:
-        raise InvalidDivision(f"{division.code}: unknown parent {division.parent_code}", line)
-    if parent.level.below is not division.level:
-        expected = parent.level.below.value if parent.level.below else "nothing (villages are the lowest level)"
         raise InvalidDivision(
-            f"{division.code}: a {division.level.value} cannot sit under the {parent.level.value} "
-            f"{parent.code}; expected {expected}",
+            f"{division.code}：上级 {division.parent_code} 不存在", line, code="division_parent_unknown"
+        )
+    if parent.level.below is not division.level:
+        expected = LEVEL_LABELS[parent.level.below] if parent.level.below else "无（村社区是最低一级）"
+        raise InvalidDivision(
+            f"{division.code}：{LEVEL_LABELS[division.level]}不能隶属于{LEVEL_LABELS[parent.level]} "
+            f"{parent.code}，其下级应为{expected}",
             line,
+            code="division_level_mismatch",
         )
     return PlacedDivision(
         division.code, division.name, division.level, parent.code, child_path(parent.path, division.code)
@@ -124,17 +130,19 @@ def place_divisions(
     for line, division in rows:
         if division.code in by_code:
             first = by_code[division.code][0]
-            raise InvalidDivision(f"{division.code}: appears again (first on line {first})", line)
+            raise InvalidDivision(f"{division.code}：重复出现（首次在第{first}行）", line, code="division_duplicate")
         known = existing.get(division.code)
         if known is not None and known.parent_code != division.parent_code:
             raise InvalidDivision(
-                f"{division.code}: already in the tree under {known.parent_code or 'no parent'}, "
-                f"not under {division.parent_code}",
+                f"{division.code}：已隶属于 {known.parent_code or '（无上级）'}，不能改隶 {division.parent_code}",
                 line,
+                code="division_parent_changed",
             )
         if known is not None and known.level is not division.level:
             raise InvalidDivision(
-                f"{division.code}: already in the tree as a {known.level.value}, not a {division.level.value}", line
+                f"{division.code}：已是{LEVEL_LABELS[known.level]}，不能改为{LEVEL_LABELS[division.level]}",
+                line,
+                code="division_level_changed",
             )
         by_code[division.code] = (line, division)
 
@@ -147,7 +155,7 @@ def place_divisions(
             return existing.get(code)
         line, division = by_code[code]
         if code in trail:
-            raise InvalidDivision(f"{code}: its parents form a cycle", line)
+            raise InvalidDivision(f"{code}：上级关系形成循环", line, code="division_cycle")
         parent = resolve(division.parent_code, (*trail, code)) if division.parent_code else None
         placed[code] = place_division(division, parent, line)
         return placed[code]

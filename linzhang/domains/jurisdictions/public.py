@@ -6,6 +6,8 @@ second ago works at once. Read-only; nothing here changes state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,14 @@ def lookup_many(session: Session, codes: list[str]) -> dict[str, JurisdictionRef
         select(u.c.code, u.c.name, u.c.level, u.c.parent_code, u.c.path).where(u.c.code.in_(set(codes)))
     ).all()
     return {row.code: JurisdictionRef(*row) for row in rows}
+
+
+def names(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    """The names of the jurisdictions among ``codes`` that exist, by code (one query for a page)."""
+    if not codes:
+        return {}
+    rows = session.execute(select(u.c.code, u.c.name).where(u.c.code.in_(set(codes)))).all()
+    return {row.code: row.name for row in rows}
 
 
 def children(session: Session, code: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from linzhang.domains.jurisdictions.model import (
 )
 from linzhang.domains.jurisdictions.tables import chief_terms_table as t
 from linzhang.domains.jurisdictions.tables import units_table as u
-from linzhang.errors import Conflict, InvalidInput, NotFound
+from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorText, Page, decode_cursor, page_of
@@ -76,8 +76,8 @@ def _view(row: object) -> JurisdictionView:
 def _load_visible(session: Session, principal: Principal, code: str) -> object:
     row = session.execute(select(*_COLUMNS).where(u.c.code == code)).first()
     if row is None:
-        raise NotFound(f"no jurisdiction {code}")
-    authorize(principal, Action.READ, row.path, what=f"jurisdiction {code}")
+        raise not_found("jurisdiction")
+    authorize(principal, Action.READ, row.path, what="jurisdiction")
     return row
 
 
@@ -144,14 +144,14 @@ def create_jurisdiction(
     try:
         division = parse_division(code, name, level, parent_code)
     except InvalidDivision as exc:
-        raise InvalidInput(exc.reason) from None
+        raise InvalidInput(exc.reason, code=exc.code) from None
     if session.execute(select(u.c.code).where(u.c.code == division.code)).first():
-        raise Conflict(f"jurisdiction {division.code} exists already", code=division.code)
+        raise Conflict(f"辖区 {division.code} 已存在", code="jurisdiction_exists", jurisdiction_code=division.code)
     existing = _load_existing(session, [division])
     try:
         (placed,) = place_divisions([(1, division)], existing)
     except InvalidDivision as exc:
-        raise InvalidInput(exc.reason) from None
+        raise InvalidInput(exc.reason, code=exc.code) from None
     _insert(session, clock, [placed])
     return JurisdictionView(placed.code, placed.name, placed.level.value, placed.parent_code, path_codes(placed.path))
 

@@ -20,7 +20,9 @@ from linzhang.identity import Action, Principal, authorize
 
 class EscalationOut(msgspec.Struct):
     from_code: str
+    from_name: str
     to_code: str
+    to_name: str
     at: dt.datetime
 
 
@@ -28,14 +30,20 @@ class TaskOut(msgspec.Struct):
     id: int
     title: str
     kind: str
+    kind_name: str
     status: str
+    status_name: str
     jurisdiction_code: str
+    jurisdiction_name: str
     holder_code: str
+    holder_name: str
     holder_level: str
     due_date: dt.date
     escalation_due_date: dt.date | None
     overdue: bool
     days_overdue: int
+    # A deadline in (or counted across) a year whose holidays nobody entered yet: it may still move.
+    provisional: bool
     target_quantity: int | float | None
     completed_quantity: int | float
     unit: str | None
@@ -127,18 +135,23 @@ def task_out(view: service.TaskView) -> TaskOut:
         id=view.id,
         title=view.title,
         kind=view.kind,
+        kind_name=view.kind_name,
         status=view.status,
+        status_name=view.status_name,
         jurisdiction_code=view.jurisdiction_code,
+        jurisdiction_name=view.jurisdiction_name,
         holder_code=view.holder_code,
+        holder_name=view.holder_name,
         holder_level=view.holder_level,
         due_date=view.due_date,
         escalation_due_date=view.escalation_due_date,
         overdue=view.overdue,
+        provisional=view.provisional,
         target_quantity=None if view.target_quantity is None else number(view.target_quantity),
         completed_quantity=number(view.completed_quantity),
         unit=view.unit,
         parent_id=view.parent_id,
-        escalations=[EscalationOut(e.from_code, e.to_code, e.at) for e in view.escalations],
+        escalations=[EscalationOut(e.from_code, e.from_name, e.to_code, e.to_name, e.at) for e in view.escalations],
         category=view.category,
         description=view.description,
         lead_department=view.lead_department,
@@ -445,16 +458,23 @@ class BoardItemOut(msgspec.Struct):
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     origin_code: str
+    origin_name: str
     holder_code: str
+    holder_name: str
     holder_level: str
     due_date: dt.date
     escalation_due_date: dt.date | None
     days_overdue: int
     path: list[str]
+    path_names: list[str]
     climb: list[str]
+    climb_names: list[str]
 
 
 class BoardOut(msgspec.Struct):
@@ -489,9 +509,10 @@ class EscalationController(Controller):
     ) -> SweepOut:
         """Run one escalation sweep as of a time (default now); an as_of before the last sweep is refused."""
         authorize(principal, Action.RUN_SWEEP)
+        skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         with container.transaction() as session:
             result = escalation.sweep(
-                session, _context(container), data.as_of or container.clock.now(), principal.shown_as
+                session, _context(container), data.as_of or container.clock.now(), principal.shown_as, skew=skew
             )
         return SweepOut(result.escalated, result.as_of, result.sweep_id)
 
@@ -524,16 +545,23 @@ class EscalationController(Controller):
                     task_id=i.task_id,
                     title=i.title,
                     kind=i.kind,
+                    kind_name=i.kind_name,
                     category=i.category,
+                    category_name=i.category_name,
                     status=i.status,
+                    status_name=i.status_name,
                     origin_code=i.origin_code,
+                    origin_name=i.origin_name,
                     holder_code=i.holder_code,
+                    holder_name=i.holder_name,
                     holder_level=i.holder_level,
                     due_date=i.due_date,
                     escalation_due_date=i.escalation_due_date,
                     days_overdue=i.days_overdue,
                     path=i.path,
+                    path_names=i.path_names,
                     climb=i.climb,
+                    climb_names=i.climb_names,
                 )
                 for i in result.items
             ],

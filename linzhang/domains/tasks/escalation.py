@@ -59,20 +59,66 @@ def last_sweep_as_of(session: Session) -> dt.datetime | None:
     return session.execute(select(func.max(sw.c.as_of))).scalar_one_or_none()
 
 
-def sweep(session: Session, ctx: TasksContext, as_of: dt.datetime, actor: str = SWEEP_ACTOR) -> SweepResult:
-    """Escalate every open task past its due (or escalation due) date one level up from its holder."""
+def check_as_of(as_of: dt.datetime, now: dt.datetime, skew: dt.timedelta) -> None:
+    """A sweep may catch up on the past, never run ahead: ``as_of`` later than now plus ``skew`` is refused.
+
+    A sweep recorded in the future would make every later sweep "earlier than the last one" until real
+    time caught up, stopping escalation; an instant no calendar can count from is refused, not a 500.
+    """
+    try:
+        instant = as_of.astimezone(dt.UTC)
+        limit = now + skew
+    except OverflowError:
+        raise InvalidInput(
+            f"as_of {as_of.isoformat()} 超出可处理的时间范围", code="as_of_out_of_range", field="as_of"
+        ) from None
+    if instant > limit:
+        raise InvalidInput(
+            f"逾期升级不能按未来的时间运行：as_of 为 {as_of.isoformat()}，"
+            f"当前时间为 {now.astimezone(SHANGHAI).isoformat()}（允许的时钟误差 {int(skew.total_seconds())} 秒）",
+            code="as_of_in_future",
+            field="as_of",
+            now=now.isoformat(),
+        )
+
+
+def sweep(
+    session: Session,
+    ctx: TasksContext,
+    as_of: dt.datetime,
+    actor: str = SWEEP_ACTOR,
+    *,
+    skew: dt.timedelta = dt.timedelta(0),
+) -> SweepResult:
+    """Escalate every open task past its due (or escalation due) date one level up from its holder.
+
+    ``as_of`` may lie in the past (catching up after downtime) but not after now plus ``skew``.
+    """
     if as_of.tzinfo is None:
-        raise InvalidInput("as_of needs a time zone (e.g. 2021-07-01T00:00:00+08:00)", field="as_of")
+        raise InvalidInput(
+            "as_of 须带时区（如 2021-07-01T00:00:00+08:00）", code="as_of_without_timezone", field="as_of"
+        )
+    check_as_of(as_of, ctx.clock.now(), skew)
     last = last_sweep_as_of(session)
     if last is not None and as_of < last:
-        raise Conflict(f"as_of {as_of.isoformat()} is earlier than the last sweep's {last.isoformat()}", field="as_of")
+        raise Conflict(
+            f"as_of {as_of.isoformat()} 早于上次扫描的 {last.isoformat()}",
+            code="as_of_before_last_sweep",
+            field="as_of",
+        )
     now = ctx.clock.now()
     today = as_of.astimezone(SHANGHAI).date()
     sweep_id = str(uuid.uuid4())
     session.execute(insert(sw).values(id=sweep_id, as_of=as_of, started_at=now, actor=actor, escalated=0))
     dialect = session.get_bind().dialect.name
     grace = ctx.policy.grace_workdays
-    due = {level: ctx.calendar.add_workdays(today, grace[level]) for level in ("township", "district", "city")}
+    try:
+        due = {level: ctx.calendar.add_workdays(today, grace[level]) for level in ("township", "district", "city")}
+    except OverflowError:
+        # The clock itself sits at the end of the calendar (a test clock moved to year 9999).
+        raise InvalidInput(
+            f"as_of {as_of.isoformat()} 超出可处理的时间范围", code="as_of_out_of_range", field="as_of"
+        ) from None
 
     held = t.c.holder_level
     to_level = case((held == "village", "township"), (held == "township", "district"), else_="city")

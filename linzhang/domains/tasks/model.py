@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from linzhang.vocabularies import KINDS, STATUSES
+
 MAX_QUANTITY = Decimal("1000000000000")  # 10^12 of any unit
 QUANTITY_PLACES = 4
 TITLE_MAX = 200
@@ -29,12 +31,16 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
-KIND_NAMES = {TaskKind.TARGET: "目标任务", TaskKind.ISSUE: "问题", TaskKind.ORDER: "指令"}
-STATUS_NAMES = {TaskStatus.OPEN: "办理中", TaskStatus.SUBMITTED: "待核查/验收", TaskStatus.DONE: "已办结"}
+# The Chinese names come from the one place every reader takes them from (linzhang/vocabularies.py).
+KIND_NAMES = {kind: KINDS.name_of(kind.value) for kind in TaskKind}
+STATUS_NAMES = {status: STATUSES.name_of(status.value) for status in TaskStatus}
 
 
 class TaskRuleError(ValueError):
-    """A request breaks a task rule; ``field`` names the input at fault, ``conflict`` marks state errors."""
+    """A request breaks a task rule; ``field`` names the input at fault, ``conflict`` marks state errors.
+
+    The message is Chinese (people read it); ``code`` is the stable machine code beside it.
+    """
 
     def __init__(
         self, message: str, field: str | None = None, *, conflict: bool = False, code: str | None = None
@@ -42,7 +48,33 @@ class TaskRuleError(ValueError):
         super().__init__(message)
         self.field = field
         self.conflict = conflict
-        self.code = code
+        self.code = code or ("task_state_conflict" if conflict else "task_rule_broken")
+
+
+# 字段中文名: how a message names the input at fault (``parts[0].due_date`` reads 第1份的截止日期).
+FIELD_LABELS = {
+    "title": "标题",
+    "target_quantity": "目标量",
+    "completed_quantity": "完成量",
+    "due_date": "截止日期",
+    "unit": "单位",
+    "note": "说明",
+    "reason": "原因",
+    "description": "描述",
+    "category": "类别",
+    "lead_department": "牵头部门",
+    "text": "内容",
+    "new_due_date": "督办期限",
+}
+
+
+def label(field: str) -> str:
+    """The Chinese name of an input field, with its part's number for a split part."""
+    head, _, tail = field.rpartition(".")
+    name = FIELD_LABELS.get(tail, tail)
+    if head.startswith("parts[") and head.endswith("]"):
+        return f"第{int(head[6:-1]) + 1}份的{name}"
+    return name
 
 
 class UnknownCategory(TaskRuleError):
@@ -71,13 +103,13 @@ def check_quantity(value: Decimal, field: str, *, positive: bool) -> Decimal:
     except (AttributeError, InvalidOperation):
         finite = False
     if not finite:
-        raise TaskRuleError(f"{field} must be a number", field)
+        raise TaskRuleError(f"{label(field)}须为数字", field, code="quantity_not_a_number")
     if value < 0 or (positive and value == 0):
-        raise TaskRuleError(f"{field} must be {'greater than' if positive else 'at least'} 0", field)
+        raise TaskRuleError(f"{label(field)}须{'大于' if positive else '不小于'}0", field, code="quantity_too_small")
     if value > MAX_QUANTITY:
-        raise TaskRuleError(f"{field} must be at most {MAX_QUANTITY}", field)
+        raise TaskRuleError(f"{label(field)}不能超过{MAX_QUANTITY}", field, code="quantity_too_large")
     if value != value.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
-        raise TaskRuleError(f"{field} has at most {QUANTITY_PLACES} decimal places", field)
+        raise TaskRuleError(f"{label(field)}最多{QUANTITY_PLACES}位小数", field, code="quantity_too_precise")
     return canonical(value)
 
 
@@ -88,9 +120,11 @@ def canonical(value: Decimal) -> Decimal:
 
 def check_due_date(due: dt.date, today: dt.date, field: str = "due_date") -> dt.date:
     if due < today:
-        raise TaskRuleError(f"{field} {due.isoformat()} is in the past (today is {today.isoformat()})", field)
+        raise TaskRuleError(
+            f"{label(field)} {due.isoformat()} 早于今天（{today.isoformat()}）", field, code="due_date_in_past"
+        )
     if due > LATEST_DUE:
-        raise TaskRuleError(f"{field} must be before {LATEST_DUE.isoformat()}", field)
+        raise TaskRuleError(f"{label(field)}须早于 {LATEST_DUE.isoformat()}", field, code="due_date_too_late")
     return due
 
 
@@ -98,10 +132,10 @@ def check_text(value: str, field: str, limit: int, *, required: bool) -> str | N
     value = value.strip()
     if not value:
         if required:
-            raise TaskRuleError(f"{field} must not be empty", field)
+            raise TaskRuleError(f"{label(field)}不能为空", field, code="text_required")
         return None
     if len(value) > limit:
-        raise TaskRuleError(f"{field} is at most {limit} characters", field)
+        raise TaskRuleError(f"{label(field)}最多{limit}个字", field, code="text_too_long")
     return value
 
 
@@ -137,12 +171,12 @@ def check_new_task(
     assert checked_title is not None
     if kind is TaskKind.TARGET:
         if target_quantity is None:
-            raise TaskRuleError("a target needs target_quantity", "target_quantity")
+            raise TaskRuleError("指标任务须有目标量", "target_quantity", code="target_quantity_required")
         quantity: Decimal | None = check_quantity(target_quantity, "target_quantity", positive=True)
         checked_unit = check_text(unit or "", "unit", UNIT_MAX, required=True)
     else:
         if target_quantity is not None:
-            raise TaskRuleError(f"an {kind.value} has no target_quantity", "target_quantity")
+            raise TaskRuleError("只有指标任务有目标量", "target_quantity", code="target_quantity_not_allowed")
         quantity, checked_unit = None, check_text(unit or "", "unit", UNIT_MAX, required=False)
     return NewTask(
         title=checked_title,
@@ -185,25 +219,27 @@ def check_split(
     ``child_codes`` maps each direct child jurisdiction's code to its name.
     """
     if task.kind is not TaskKind.TARGET:
-        raise TaskRuleError(f"only a target can be split, not an {task.kind.value}", "parts")
+        raise TaskRuleError("只有指标任务可以分解", "parts", code="split_not_a_target")
     if task.status is TaskStatus.DONE:
-        raise TaskRuleError("the task is done", conflict=True)
+        raise TaskRuleError("任务已完成", conflict=True, code="task_done")
     if task.has_children:
-        raise TaskRuleError("the task is split already", conflict=True)
+        raise TaskRuleError("任务已分解", conflict=True, code="task_split_already")
     if task.completed_quantity > 0:
-        raise TaskRuleError("progress was reported on this task; it can no longer be split", conflict=True)
+        raise TaskRuleError("任务已报送进度，不能再分解", conflict=True, code="task_has_progress")
     if not parts:
-        raise TaskRuleError("a split needs at least one part", "parts")
+        raise TaskRuleError("分解至少要有一份", "parts", code="split_empty")
     seen: set[str] = set()
     checked: list[SplitPart] = []
     for index, part in enumerate(parts):
         field = f"parts[{index}]"
         if part.jurisdiction_code in seen:
-            raise TaskRuleError(f"{field}: {part.jurisdiction_code} appears twice", field)
+            raise TaskRuleError(f"第{index + 1}份的辖区与前面的重复", field, code="split_duplicate")
         seen.add(part.jurisdiction_code)
         if part.jurisdiction_code not in child_codes:
             raise TaskRuleError(
-                f"{field}: {part.jurisdiction_code} is not a direct child of the task's jurisdiction", field
+                f"第{index + 1}份的辖区不是任务所属辖区的直接下级",
+                field,
+                code="split_not_a_child",
             )
         quantity = check_quantity(part.target_quantity, f"{field}.target_quantity", positive=True)
         due = part.due_date or task.due_date
@@ -211,14 +247,17 @@ def check_split(
             check_due_date(part.due_date, today, f"{field}.due_date")
             if part.due_date > task.due_date:
                 raise TaskRuleError(
-                    f"{field}.due_date {part.due_date.isoformat()} is after the task's {task.due_date.isoformat()}",
+                    f"第{index + 1}份的截止日期 {part.due_date.isoformat()} 晚于任务的 {task.due_date.isoformat()}",
                     field,
+                    code="split_due_after_parent",
                 )
         checked.append(SplitPart(part.jurisdiction_code, quantity, due))
     total = sum((part.target_quantity for part in checked), Decimal(0))
     assert task.target_quantity is not None
     if total != task.target_quantity:
-        raise TaskRuleError(f"the parts sum to {total}, not to the task's {task.target_quantity}", "parts")
+        raise TaskRuleError(
+            f"各份合计 {total}，与任务目标量 {task.target_quantity} 不等", "parts", code="quantity_not_summing"
+        )
     return checked
 
 
@@ -268,18 +307,20 @@ def check_progress(task: TaskState, completed: Decimal, reason: str | None = Non
 def check_complete(task: TaskState) -> TaskStatus:
     """Mark the work finished: an issue goes to verification, a target (once reached) to acceptance."""
     if task.status is TaskStatus.DONE:
-        raise TaskRuleError("the task is done already", conflict=True)
+        raise TaskRuleError("任务已完成", conflict=True, code="task_done")
     if task.status is TaskStatus.SUBMITTED:
         raise TaskRuleError("任务已提交，等待上级核查或验收", conflict=True, code="awaiting_review")
     if task.kind is TaskKind.ISSUE:
         return TaskStatus.SUBMITTED
     if task.kind is TaskKind.TARGET:
         if task.has_children:
-            raise TaskRuleError("this target is split: it is done when all its parts are", conflict=True)
+            raise TaskRuleError("该指标已分解，各份完成后自动完成", conflict=True, code="task_split_completion")
         assert task.target_quantity is not None
         if task.completed_quantity < task.target_quantity:
             raise TaskRuleError(
-                f"the target is not reached: {task.completed_quantity} of {task.target_quantity}", conflict=True
+                f"尚未达到目标：已完成 {task.completed_quantity}，目标 {task.target_quantity}",
+                conflict=True,
+                code="target_not_reached",
             )
         return _reached(task)
     return TaskStatus.DONE

@@ -72,20 +72,20 @@ def read_plan(path: Path) -> PlanFile:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{path}: not valid TOML: {exc}") from None
+        raise PlanError(f"{path}：不是有效的 TOML：{exc}") from None
     try:
         plan = msgspec.convert(raw, PlanFile)
     except msgspec.ValidationError as exc:
-        raise PlanError(f"{path}: {exc}") from None
+        raise PlanError(f"{path}：{exc}") from None
     keys = [point.key for point in plan.points]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:
-        raise PlanError(f"{path}: point keys appear twice: {', '.join(duplicates)}")
+        raise PlanError(f"{path}：要点编号重复：{'、'.join(duplicates)}")
     for point in plan.points:
         if (point.kind == "target") != (point.target_quantity is not None):
-            raise PlanError(f"{path}: point {point.key}: a target has target_quantity and an order has none")
+            raise PlanError(f"{path}：要点 {point.key}：指标任务须有目标量（target_quantity），林长令没有")
         if point.kind == "target" and not point.unit:
-            raise PlanError(f"{path}: point {point.key}: a target needs a unit")
+            raise PlanError(f"{path}：要点 {point.key}：指标任务须有单位")
     return plan
 
 
@@ -104,7 +104,7 @@ def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanRepo
     check_plan_categories(plan, ctx.categories)
     jurisdiction = ctx.lookup_jurisdiction(session, header.jurisdiction_code)
     if jurisdiction is None:
-        raise PlanError(f"plan {header.key}: no jurisdiction {header.jurisdiction_code}; import the divisions first")
+        raise PlanError(f"计划 {header.key}：辖区 {header.jurisdiction_code} 不存在，请先导入行政区划")
     now = ctx.clock.now()
     if session.get(Plan, header.key) is None:
         session.add(
@@ -137,7 +137,7 @@ def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanRepo
                 required=True,
             )
         except TaskRuleError as exc:
-            raise PlanError(f"plan {header.key}: {exc}") from None
+            raise PlanError(f"计划 {header.key}：{exc}") from None
         task = new_task(
             title=point.title,
             kind=TaskKind(point.kind),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -47,14 +47,14 @@ from linzhang.domains.tasks.model import (
     roll_up,
 )
 from linzhang.domains.tasks.tables import Escalation, Task, TimelineEntry
-from linzhang.errors import Conflict, InvalidInput, NotFound
+from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import default_config_dir
-from linzhang.vocabularies import Vocabulary, load_categories
+from linzhang.vocabularies import KINDS, STATUSES, Vocabulary, categories_at
 from linzhang.workdays import WorkCalendar
 
 SYSTEM_ACTOR = "system"
@@ -62,12 +62,6 @@ NOTE_MAX = 2000
 
 
 DEFAULT_POLICY = EscalationPolicy({"township": 5, "district": 5, "city": 10}, aging_days=(3, 7, 15, 30))
-
-
-@functools.cache
-def categories_at(config_dir: Path) -> Vocabulary:
-    """The task categories of a config folder (config/categories.toml), read once per process."""
-    return load_categories(config_dir / "categories.toml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +98,8 @@ class EscalationView:
     from_code: str
     to_code: str
     at: dt.datetime
+    from_name: str = ""
+    to_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,18 +107,24 @@ class TaskView:
     id: int
     title: str
     kind: str
+    kind_name: str  # in Chinese, beside the code (vocabulary ``kinds``)
     status: str
+    status_name: str  # vocabulary ``statuses``
     category: str | None
     description: str | None
     lead_department: str | None
     cooperating_departments: list[str]
     jurisdiction_code: str
+    jurisdiction_name: str
     holder_code: str
+    holder_name: str
     holder_level: str
     due_date: dt.date
     escalation_due_date: dt.date | None
     overdue: bool
     days_overdue: int
+    # A deadline that falls in, or is counted across, a year the working calendar does not cover.
+    provisional: bool
     target_quantity: Decimal | None
     completed_quantity: Decimal
     unit: str | None
@@ -181,25 +183,39 @@ def _invalid(exc: TaskRuleError, categories: Vocabulary | None = None) -> Invali
 
 
 def view(
-    task: Task, today: dt.date, escalations: Sequence[EscalationView] = (), categories: Vocabulary | None = None
+    task: Task,
+    today: dt.date,
+    escalations: Sequence[EscalationView] = (),
+    categories: Vocabulary | None = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    calendar: WorkCalendar,
 ) -> TaskView:
+    """A task as the API shows it; ``names`` maps jurisdiction codes to names (see :func:`views`)."""
+    named = names or {}
     done = task.status == TaskStatus.DONE.value
     return TaskView(
         id=task.id,
         title=task.title,
         kind=task.kind,
+        kind_name=KINDS.name_of(task.kind),
         status=task.status,
+        status_name=STATUSES.name_of(task.status),
         category=task.category,
         description=task.description,
         lead_department=task.lead_department,
         cooperating_departments=json.loads(task.cooperating_departments or "[]"),
         jurisdiction_code=task.jurisdiction_code,
+        jurisdiction_name=named.get(task.jurisdiction_code, task.jurisdiction_code),
         holder_code=task.holder_code,
+        holder_name=named.get(task.holder_code, task.holder_code),
         holder_level=task.holder_level,
         due_date=task.due_date,
         escalation_due_date=task.escalation_due_date,
         overdue=is_overdue(task.due_date, today, done=done),
         days_overdue=days_overdue(task.due_date, today, done=done),
+        provisional=not done
+        and (calendar.is_provisional(task.due_date, today) or calendar.is_provisional(task.escalation_due_date, today)),
         target_quantity=task.target_quantity,
         completed_quantity=task.completed_quantity,
         unit=task.unit,
@@ -214,7 +230,10 @@ def view(
         submitted_on=task.submitted_on,
         category_name=None if task.category is None or categories is None else categories.name_of(task.category),
         excess_quantity=excess(task.target_quantity, task.completed_quantity),
-        escalations=list(escalations),
+        escalations=[
+            replace(e, from_name=named.get(e.from_code, e.from_code), to_name=named.get(e.to_code, e.to_code))
+            for e in escalations
+        ],
     )
 
 
@@ -234,10 +253,19 @@ def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[
 
 
 def views(
-    session: Session, tasks: Sequence[Task], today: dt.date, categories: Vocabulary | None = None
+    session: Session,
+    tasks: Sequence[Task],
+    today: dt.date,
+    categories: Vocabulary | None = None,
+    *,
+    calendar: WorkCalendar,
 ) -> list[TaskView]:
+    """Tasks as the API shows them, with their climbs and names: three queries for any number."""
     climbs = escalations_of(session, [task.id for task in tasks])
-    return [view(task, today, climbs[task.id], categories) for task in tasks]
+    codes = {code for task in tasks for code in (task.jurisdiction_code, task.holder_code)}
+    codes.update(code for found in climbs.values() for e in found for code in (e.from_code, e.to_code))
+    names = jurisdictions.names(session, sorted(codes))
+    return [view(task, today, climbs[task.id], categories, names, calendar=calendar) for task in tasks]
 
 
 def snapshot(task: Task) -> TaskSnapshot:
@@ -302,8 +330,8 @@ def _load(session: Session, principal: Principal, task_id: int, action: Action, 
         query = query.with_for_update()
     task = session.execute(query).scalar_one_or_none()
     if task is None:
-        raise NotFound(f"no task {task_id}")
-    authorize(principal, action, task.jurisdiction_path, what=f"task {task_id}")
+        raise not_found("task")
+    authorize(principal, action, task.jurisdiction_path, what="task")
     return task
 
 
@@ -390,14 +418,16 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
     """交办: create a task for a jurisdiction in the caller's subtree, due on a date or in N working days."""
     jurisdiction = ctx.lookup_jurisdiction(session, request.jurisdiction_code)
     if jurisdiction is None:
-        raise InvalidInput(f"no jurisdiction {request.jurisdiction_code}", field="jurisdiction_code")
-    authorize(principal, Action.ASSIGN_WORK, jurisdiction.path, what=f"jurisdiction {jurisdiction.code}")
+        raise not_found("jurisdiction", field="jurisdiction_code")
+    authorize(principal, Action.ASSIGN_WORK, jurisdiction.path, what="jurisdiction", field="jurisdiction_code")
     today = ctx.today()
     if (request.due_date is None) == (request.due_in_workdays is None):
-        raise InvalidInput("give either due_date or due_in_workdays", field="due_date")
+        raise InvalidInput("截止日期与工作日天数须二选一", code="due_date_ambiguous", field="due_date")
     if request.due_in_workdays is not None:
         if not 0 <= request.due_in_workdays <= 1000:
-            raise InvalidInput("due_in_workdays is between 0 and 1000", field="due_in_workdays")
+            raise InvalidInput(
+                "工作日天数须在0至1000之间", code="due_in_workdays_out_of_range", field="due_in_workdays"
+            )
         due_date = ctx.calendar.add_workdays(today, request.due_in_workdays)
     else:
         assert request.due_date is not None
@@ -442,7 +472,7 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
     session.flush()
     record_change(session, task, now, principal.shown_as, "created", kind=task.kind, due_date=task.due_date.isoformat())
     publish(session, created_event(task, now))
-    return view(task, today, categories=ctx.categories)
+    return views(session, [task], today, ctx.categories, calendar=ctx.calendar)[0]
 
 
 def split_task(
@@ -506,7 +536,7 @@ def split_task(
         TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
         *(created_event(child, now) for child in created),
     )
-    return [view(child, today, categories=ctx.categories) for child in created]
+    return views(session, created, today, ctx.categories, calendar=ctx.calendar)
 
 
 def report_progress(
@@ -671,7 +701,7 @@ def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:
     task = _load(session, principal, task_id, Action.READ, lock=False)
-    return views(session, [task], ctx.today(), ctx.categories)[0]
+    return views(session, [task], ctx.today(), ctx.categories, calendar=ctx.calendar)[0]
 
 
 def get_tasks(
@@ -683,7 +713,7 @@ def get_tasks(
     tasks = session.execute(
         select(Task).where(Task.id.in_(set(task_ids)), in_subtree(Task.jurisdiction_path, subtree_of(principal)))
     ).scalars()
-    return {view.id: view for view in views(session, list(tasks), ctx.today())}
+    return {view.id: view for view in views(session, list(tasks), ctx.today(), ctx.categories, calendar=ctx.calendar)}
 
 
 def task_timeline(session: Session, principal: Principal, task_id: int) -> list[TimelineView]:
@@ -716,8 +746,8 @@ def list_tasks(
     if filters.jurisdiction_code is not None:
         jurisdiction = ctx.lookup_jurisdiction(session, filters.jurisdiction_code)
         if jurisdiction is None:
-            raise NotFound(f"no jurisdiction {filters.jurisdiction_code}")
-        authorize(principal, Action.READ, jurisdiction.path, what=f"jurisdiction {jurisdiction.code}")
+            raise not_found("jurisdiction")
+        authorize(principal, Action.READ, jurisdiction.path, what="jurisdiction")
         if filters.subtree:
             query = query.where(in_subtree(Task.jurisdiction_path, jurisdiction.path))
         else:
@@ -756,4 +786,4 @@ def list_tasks(
         key = lambda task: [task.jurisdiction_path, task.id]  # noqa: E731
     tasks = list(session.execute(query.limit(limit + 1)).scalars())
     page = page_of(tasks, limit, key)
-    return Page(views(session, page.items, today, ctx.categories), page.next)
+    return Page(views(session, page.items, today, ctx.categories, calendar=ctx.calendar), page.next)

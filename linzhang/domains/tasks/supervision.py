@@ -36,11 +36,12 @@ from linzhang.domains.tasks.service import (
     snapshot,
 )
 from linzhang.domains.tasks.tables import Escalation, Summons, Task
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
+from linzhang.vocabularies import KINDS, STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,23 @@ class BoardItem:
     task_id: int
     title: str
     kind: str
+    kind_name: str
     category: str | None
+    category_name: str | None
     status: str
+    status_name: str
     origin_code: str
+    origin_name: str
     holder_code: str
+    holder_name: str
     holder_level: str
     due_date: dt.date
     escalation_due_date: dt.date | None
     days_overdue: int
     path: list[str]
+    path_names: list[str]
     climb: list[str]
+    climb_names: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +106,11 @@ def escalation_board(
     With ``district_code``, only the work owned within that district (a click on a district's bar).
     """
     if level not in LEVELS[:-1]:
-        raise InvalidInput("level is city, district or township", field="level")
+        raise InvalidInput(
+            "层级须为 city（市）、district（区县）或 township（乡镇街道）", code="level_invalid", field="level"
+        )
     if not principal.is_admin and LEVELS.index(level) < LEVELS.index(_level_of(principal.path)):
-        raise PermissionDenied(f"the {level} board is for the {level} level and above it")
+        raise PermissionDenied("只有本层级及以上可以查看该层级的督办看板", code="board_level_above")
     authorize(principal, Action.READ, subtree_of(principal), what="board")
     today = ctx.today()
     held = and_(
@@ -139,21 +149,37 @@ def escalation_board(
     more = len(tasks) > limit
     tasks = tasks[:limit]
     climbs = escalations_of(session, [task.id for task in tasks])
+    paths = {task.id: path_codes(task.jurisdiction_path) for task in tasks}
+    ladders = {task.id: [task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])] for task in tasks}
+    # One query names every jurisdiction on the page: paths, climbs and holders.
+    named = jurisdictions.names(
+        session,
+        sorted(
+            {code for codes in (*paths.values(), *ladders.values()) for code in codes} | {t.holder_code for t in tasks}
+        ),
+    )
     items = [
         BoardItem(
             task_id=task.id,
             title=task.title,
             kind=task.kind,
+            kind_name=KINDS.name_of(task.kind),
             category=task.category,
+            category_name=_category_name(ctx, task.category),
             status=task.status,
+            status_name=STATUSES.name_of(task.status),
             origin_code=task.jurisdiction_code,
+            origin_name=named.get(task.jurisdiction_code, task.jurisdiction_code),
             holder_code=task.holder_code,
+            holder_name=named.get(task.holder_code, task.holder_code),
             holder_level=task.holder_level,
             due_date=task.due_date,
             escalation_due_date=task.escalation_due_date,
             days_overdue=days_overdue(task.due_date, today, done=task.status == TaskStatus.DONE.value),
-            path=path_codes(task.jurisdiction_path),
-            climb=[task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])],
+            path=paths[task.id],
+            path_names=[named.get(code, code) for code in paths[task.id]],
+            climb=ladders[task.id],
+            climb_names=[named.get(code, code) for code in ladders[task.id]],
         )
         for task in tasks
     ]
@@ -163,8 +189,7 @@ def escalation_board(
         total=total,
         by_district=[Count(code or "", names[code].name if code in names else "", count) for code, count in districts],
         by_category=[
-            Count(category or "", ctx.categories.name_of(category) if category else "", count)
-            for category, count in categories
+            Count(category or "", _category_name(ctx, category) or "", count) for category, count in categories
         ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
@@ -172,11 +197,16 @@ def escalation_board(
     )
 
 
+def _category_name(ctx: TasksContext, category: str | None) -> str | None:
+    """A category's Chinese name (config/categories.toml); a code the vocabulary lacks stays as it is."""
+    return None if category is None else ctx.categories.name_of(category)
+
+
 def _check_district(session: Session, principal: Principal, code: str) -> None:
     district = jurisdictions.lookup(session, code)
     if district is None or district.level != "district":
-        raise NotFound(f"没有区县 {code}", code="district_not_found")
-    authorize(principal, Action.READ, district.path, what=f"区县 {code}")
+        raise not_found("jurisdiction")
+    authorize(principal, Action.READ, district.path, what="jurisdiction")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +255,10 @@ def _load_open(
 ) -> Task:
     task = session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
     if task is None:
-        raise NotFound(f"no task {task_id}")
-    authorize(principal, action, task.jurisdiction_path, what=f"task {task_id}", holder_path=task.holder_path)
+        raise not_found("task")
+    authorize(principal, action, task.jurisdiction_path, what="task", holder_path=task.holder_path)
     if task.status == TaskStatus.DONE.value and not allow_done:
-        raise Conflict(f"task {task_id} is done")
+        raise Conflict("任务已完成", code="task_done")
     return task
 
 
@@ -236,7 +266,7 @@ def _text(value: str, field: str) -> str:
     try:
         checked = check_text(value, field, TEXT_MAX, required=True)
     except TaskRuleError as exc:
-        raise InvalidInput(str(exc), field=field) from None
+        raise InvalidInput(str(exc), code=exc.code, field=field) from None
     assert checked is not None
     return checked
 
@@ -491,8 +521,8 @@ def list_summonses(session: Session, principal: Principal, task_id: int) -> list
     """The summonses over a task, planned and held, oldest first."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"no task {task_id}")
-    authorize(principal, Action.READ, task.jurisdiction_path, what=f"task {task_id}")
+        raise not_found("task")
+    authorize(principal, Action.READ, task.jurisdiction_path, what="task")
     rows = session.execute(select(Summons).where(Summons.task_id == task_id).order_by(Summons.id)).scalars()
     return [_summons_view(session, summons) for summons in rows]
 

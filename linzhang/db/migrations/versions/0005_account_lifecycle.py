@@ -1,7 +1,7 @@
 """account lifecycle: case-folded usernames, display names, login failure counters
 
 Revision ID: 0005_account_lifecycle
-Revises: 0008
+Revises: 0006_bus_queues
 Create Date: 2026-12-01 19:30:00
 
 Usernames become unique case-folded (``Admin`` cannot sit beside ``admin``). Existing accounts that
@@ -21,7 +21,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0005_account_lifecycle"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006_bus_queues"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,6 +34,8 @@ ACTOR_COLUMNS = (
     ("assessments_vetoes", "recorded_by"),
     ("assessments_bonuses", "recorded_by"),
     ("assessments_runs", "computed_by"),
+    ("assessments_runs", "published_by"),
+    ("platform_test_clock", "moved_by"),
 )
 ROLE_LABELS = {"admin": "系统管理员", "office": "林长办", "chief": "林长", "integration": "对接系统"}
 DISPLAY_NAME_MAX_LENGTH = 64

@@ -1,0 +1,250 @@
+"""No oracle: an object outside the caller's jurisdiction answers exactly like one that does not exist.
+
+The walk takes every route of the OpenAPI document that names an object (a path parameter, or a query
+or body field carrying a jurisdiction code), asks it once with a foreign object (in 涪陵区, outside the
+callers' 万州区) and once with a missing one of the same length, as every kind of account bound to
+万州区, and fails on any difference in status, body (but ``instance``, the request's own path) or
+headers (but the request id and the date). New routes are walked without editing this test; a new
+kind of path parameter gets the same value on both sides until it is added to ``foreign_and_missing``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from linzhang.container import Container
+from linzhang.identity import Action, Role
+from tests.support.world import Api, add_user, api_client, seed_tree
+
+FOREIGN_CODE, MISSING_CODE = "500102", "509999"  # 涪陵区, and a code nobody has
+FOREIGN_TITLE, FOREIGN_CHIEF = "涪陵的秘密任务", "涪陵林长甲"
+CALLERS = {
+    "wz-office": (Role.OFFICE, "500101", ()),
+    "wz-chief": (Role.CHIEF, "500101", ()),
+    "village-chief": (Role.CHIEF, "500101001001", ()),
+    "wz-integration": (Role.INTEGRATION, "500101", (Action.READ_EVENTS, Action.ASSIGN_WORK)),
+}
+# Headers that differ between any two requests, whatever they ask.
+VOLATILE_HEADERS = {"x-request-id", "date"}
+# Query parameters that name an object, and the kind of object they name.
+QUERY_REFERENCES = {"jurisdiction_code": "code", "under": "code", "district_code": "code", "parent_id": "task_id"}
+# Bodies that make each write reach its lookup (anything refused earlier would compare trivially).
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/tasks/{task_id}/split"): {"parts": [{"jurisdiction_code": "500101001", "target_quantity": 1}]},
+    ("POST", "/api/v1/tasks/{task_id}/progress"): {"completed_quantity": 1},
+    ("POST", "/api/v1/tasks/{task_id}/verify"): {"accepted": True},
+    ("POST", "/api/v1/tasks/{task_id}/comments"): {"text": "请加快进度"},
+    ("POST", "/api/v1/tasks/{task_id}/supervise"): {"note": "督办", "new_due_date": "2099-12-31"},
+    ("POST", "/api/v1/chiefs/{chief_id}/replace"): {"name": "李四", "post": "林长"},
+    ("POST", "/api/v1/chiefs/{chief_id}/end-term"): {"reason": "调任"},
+}
+# Writes that name a jurisdiction in their body: the field, and the rest of the body.
+BODY_REFERENCES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+    ("POST", "/api/v1/tasks"): (
+        "jurisdiction_code",
+        {"title": "营造林", "kind": "target", "target_quantity": 10, "unit": "亩", "due_in_workdays": 10},
+    ),
+    ("POST", "/api/v1/chiefs"): ("jurisdiction_code", {"name": "王五", "post": "林长", "role": "chief"}),
+    ("POST", "/api/v1/assessments/{period}/vetoes"): ("jurisdiction_code", {"reason": "发生重大森林火灾"}),
+    ("POST", "/api/v1/assessments/{period}/bonuses"): ("jurisdiction_code", {"item": "x", "reason": "创新"}),
+}
+
+
+def same_length_missing(value: int) -> int:
+    """A number with as many digits as ``value`` (so the answers have the same length), far past any id."""
+    return int("9" * len(str(value)))
+
+
+@pytest.fixture
+def world(container: Container) -> Container:
+    seed_tree(container)
+    add_user(container, "admin", Role.ADMIN, None)
+    add_user(container, "fuling-office", Role.OFFICE, FOREIGN_CODE)
+    for username, (role, code, grants) in CALLERS.items():
+        add_user(container, username, role, code, grants)
+    return container
+
+
+@pytest.fixture
+def api(world: Container) -> Iterator[Api]:
+    with api_client(world) as api:
+        yield api
+
+
+@pytest.fixture
+def foreign(api: Api) -> dict[str, str]:
+    """One object of each kind in 涪陵区, and a missing object of the same length for each."""
+    task = api.post(
+        "/tasks",
+        "fuling-office",
+        json={
+            "title": FOREIGN_TITLE,
+            "kind": "target",
+            "jurisdiction_code": FOREIGN_CODE,
+            "target_quantity": 100,
+            "unit": "亩",
+            "due_in_workdays": 10,
+        },
+    )
+    assert task.status_code == 201, task.text
+    chief = api.post(
+        "/chiefs",
+        "fuling-office",
+        json={"name": FOREIGN_CHIEF, "post": "区长", "role": "chief", "jurisdiction_code": FOREIGN_CODE},
+    )
+    assert chief.status_code == 201, chief.text
+    year = str(dt.date.today().year)
+    assert api.post("/assessments", "admin", json={"period": year}).status_code == 201
+    task_id, chief_id = task.json()["id"], chief.json()["id"]
+    assert api.get(f"/tasks/{same_length_missing(task_id)}", "admin").status_code == 404
+    assert api.get(f"/chiefs/{same_length_missing(chief_id)}", "admin").status_code == 404
+    return {
+        "task_id": str(task_id),
+        "task_id.missing": str(same_length_missing(task_id)),
+        "chief_id": str(chief_id),
+        "chief_id.missing": str(same_length_missing(chief_id)),
+        "code": FOREIGN_CODE,
+        "code.missing": MISSING_CODE,
+        "period": year,
+    }
+
+
+def foreign_and_missing(parameter: str, objects: dict[str, str]) -> tuple[str, str]:
+    """The foreign and the missing value of a path parameter; one value for both when it names no object."""
+    kind = {"task_id": "task_id", "chief_id": "chief_id", "code": "code"}.get(parameter)
+    if kind is None:
+        value = objects.get(parameter, "1")
+        return value, value
+    return objects[kind], objects[f"{kind}.missing"]
+
+
+def comparable(response: Any) -> tuple[int, Any, dict[str, str]]:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    if isinstance(body, dict):
+        body = {key: value for key, value in body.items() if key != "instance"}
+    headers = {key: value for key, value in response.headers.items() if key.lower() not in VOLATILE_HEADERS}
+    return response.status_code, body, headers
+
+
+def requests_of(schema: dict[str, Any], objects: dict[str, str]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """Each (label, method, foreign request, missing request) pair the OpenAPI document allows."""
+    for template, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method.upper() not in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+                continue
+            method = method.upper()
+            names = re.findall(r"{(\w+)}", template)
+            chosen = {name: foreign_and_missing(name, objects) for name in names}
+            foreign_path = missing_path = template
+            for name, (there, nowhere) in chosen.items():
+                foreign_path = foreign_path.replace(f"{{{name}}}", there)
+                missing_path = missing_path.replace(f"{{{name}}}", nowhere)
+            body = BODIES.get((method, template))
+            kwargs: dict[str, Any] = {} if method == "GET" else {"json": body if body is not None else {}}
+            if any(there != nowhere for there, nowhere in chosen.values()):
+                yield (f"{method} {template}", method, (foreign_path, kwargs), (missing_path, kwargs))
+            for parameter in operation.get("parameters", []):
+                kind = QUERY_REFERENCES.get(parameter["name"])
+                if parameter.get("in") != "query" or kind is None:
+                    continue
+                there, nowhere = objects[kind], objects[f"{kind}.missing"]
+                yield (
+                    f"{method} {template}?{parameter['name']}",
+                    method,
+                    (foreign_path, {**kwargs, "params": {parameter["name"]: there}}),
+                    (foreign_path, {**kwargs, "params": {parameter["name"]: nowhere}}),
+                )
+            if (method, template) in BODY_REFERENCES:
+                field, rest = BODY_REFERENCES[(method, template)]
+                yield (
+                    f"{method} {template} {field}",
+                    method,
+                    (foreign_path, {"json": {**rest, field: objects["code"]}}),
+                    (foreign_path, {"json": {**rest, field: objects["code.missing"]}}),
+                )
+
+
+def ask(api: Api, method: str, who: str, request: tuple[str, dict[str, Any]]) -> Any:
+    path, kwargs = request
+    token = api.token(who)
+    return api.client.request(method, path, headers={"authorization": f"Bearer {token}"}, **kwargs)
+
+
+@pytest.mark.parametrize("who", list(CALLERS))
+def test_foreign_and_missing_objects_answer_alike(api: Api, foreign: dict[str, str], who: str) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    pairs = list(requests_of(schema, foreign))
+    walked = {label.split(" ")[1].split("?")[0] for label, *_ in pairs}
+    # The walk reaches every kind of object: tasks, jurisdictions, chiefs, assessments, inboxes, lists.
+    assert {
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/jurisdictions/{code}",
+        "/api/v1/chiefs/{chief_id}",
+        "/api/v1/assessments/{period}/jurisdictions/{code}",
+        "/api/v1/inbox",
+        "/api/v1/tasks",
+        "/api/v1/chiefs",
+    } <= walked
+    differences = []
+    for label, method, there, nowhere in pairs:
+        on_foreign, on_missing = ask(api, method, who, there), ask(api, method, who, nowhere)
+        assert FOREIGN_TITLE not in on_foreign.text, (label, on_foreign.text)
+        assert FOREIGN_CHIEF not in on_foreign.text, (label, on_foreign.text)
+        if comparable(on_foreign) != comparable(on_missing):
+            differences.append((label, comparable(on_foreign), comparable(on_missing)))
+    assert differences == []
+
+
+@pytest.mark.parametrize("who", ["wz-office", "wz-chief"])
+def test_a_split_to_a_foreign_or_an_unknown_child_answers_alike(api: Api, who: str) -> None:
+    own = api.post(
+        "/tasks",
+        "wz-office",
+        json={
+            "title": "万州造林",
+            "kind": "target",
+            "jurisdiction_code": "500101",
+            "target_quantity": 10,
+            "unit": "亩",
+            "due_in_workdays": 10,
+        },
+    ).json()
+    answers = [
+        api.post(f"/tasks/{own['id']}/split", who, json={"parts": [{"jurisdiction_code": code, "target_quantity": 10}]})
+        for code in (FOREIGN_CODE, MISSING_CODE)
+    ]
+    on_foreign, on_missing = (comparable(answer) for answer in answers)
+    assert on_foreign == on_missing
+    assert on_foreign[0] == 422
+    assert on_foreign[1]["code"] == "split_not_a_child"
+
+
+def test_the_answer_is_one_chinese_not_found_per_kind(api: Api, foreign: dict[str, str]) -> None:
+    expected = {
+        f"/tasks/{foreign['task_id']}": ("task_not_found", "任务不存在"),
+        f"/jurisdictions/{FOREIGN_CODE}": ("jurisdiction_not_found", "辖区不存在"),
+        f"/chiefs/{foreign['chief_id']}": ("chief_not_found", "林长不存在"),
+        f"/assessments/{foreign['period']}/jurisdictions/{FOREIGN_CODE}": ("assessment_not_found", "考核结果不存在"),
+    }
+    for path, (code, detail) in expected.items():
+        body = api.get(path, "wz-office").json()
+        assert (body["status"], body["code"], body["detail"]) == (404, code, detail), path
+        assert FOREIGN_CODE not in body["detail"]
+    created = api.post(
+        "/tasks",
+        "wz-office",
+        json={"title": "x", "kind": "order", "jurisdiction_code": MISSING_CODE, "due_in_workdays": 3},
+    )
+    assert (created.status_code, created.json()["code"], created.json()["field"]) == (
+        404,
+        "jurisdiction_not_found",
+        "jurisdiction_code",
+    )
