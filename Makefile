@@ -1,32 +1,69 @@
 # linzhang: `make run` serves the embedded system, `make test` runs every check and the whole suite.
-# Both create and fill .venv themselves on a fresh machine.
+# Both create and fill .venv themselves on a fresh machine, installing exactly what uv.lock pins.
+#
+# Adding or changing a dependency: edit pyproject.toml, run `make lock`, commit both files.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstall whenever pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The one tool that reads the lock; bootstrapped into .venv from the package index when missing.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+# Reinstall whenever the lock or pyproject.toml changes: STAMP for the application and its development
+# tools (make test), RUN_STAMP for the application alone (make run; satisfied by STAMP too).
+LOCK_HASH := $(shell cat pyproject.toml uv.lock 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(LOCK_HASH)
+RUN_STAMP := $(VENV)/.installed-run-$(LOCK_HASH)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379/15
+# uv manages .venv (the project environment) and never downloads a Python of its own.
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+STALE_LOCK_HINT := uv.lock does not match pyproject.toml: after editing the dependencies in pyproject.toml, run: make lock - and commit uv.lock with it (README, Dependencies).
 
-.PHONY: run test lint test-sqlite test-postgresql services browser bench clean
+.PHONY: run test lint lock lock-check test-sqlite test-postgresql services browser bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# A bare environment (seeding pip into it takes longer than everything else), then uv into it with
+# the interpreter's own pip - or, where the interpreter has none, with a pip seeded after all.
+$(UV):
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	  $(PYTHON) -m pip install --quiet --prefix $(VENV) 'uv==$(UV_VERSION)'; \
+	else \
+	  $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'; \
+	fi
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
+	$(UV) sync --frozen --extra dev --quiet
 	rm -f $(VENV)/.installed-*
+	touch $@ $(RUN_STAMP)
+
+# The application's locked packages only (fewer to fetch on a fresh clone); --inexact keeps the
+# development tools a previous `make test` installed.
+$(RUN_STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
+	$(UV) sync --frozen --inexact --quiet
+	rm -f $(VENV)/.installed-run-*
 	touch $@
 
+# Resolve pyproject.toml's dependencies again and write uv.lock (with hashes); commit the result.
+lock: | $(UV)
+	$(UV) lock
+
+# Fails, with the hint above, when pyproject.toml and uv.lock disagree.
+lock-check: | $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
+
 # `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/linzhang db upgrade
 	$(BIN)/linzhang demo
 	$(BIN)/linzhang serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-test: lint test-sqlite test-postgresql
+test: lock-check lint test-sqlite test-postgresql
 
-lint: $(STAMP)
+lint: lock-check $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -717,7 +717,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
     created = load_tree(container, dataset)
     print(f"migrations + import_divisions: {time.perf_counter() - started:8.2f} s  ({created:,} units)")
 
-    rubric, digest = rubric_at(container.settings.config_path / "assessment.toml")
+    rubric, digest = rubric_at(container.settings.config_file("assessment.toml"))
     ctx = AssessmentContext(container.clock, rubric, digest)
     plan = Plan(dataset, args.seed)
     tasks = round(args.events * TASK_SHARE)

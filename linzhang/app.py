@@ -20,6 +20,7 @@ from linzhang.api.clock import ClockController
 from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
+from linzhang.api.metrics import metrics
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
@@ -99,8 +100,10 @@ def create_app(
     api = Router(
         path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
     )
+    # Prometheus text for an administrator's bearer token (or a separate port, see linzhang.monitoring).
+    metrics_router = Router(path="/metrics", route_handlers=[metrics], middleware=[authentication_middleware])
     app = Litestar(
-        route_handlers=[healthz, readyz, api, pages_router(), static_router()],
+        route_handlers=[healthz, readyz, metrics_router, api, pages_router(), static_router()],
         template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,

@@ -8,7 +8,7 @@ import dramatiq
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from linzhang.bus import REGISTRY_KEY, Bus, SubscriberRegistry
+from linzhang.bus import REGISTRY_KEY, Bus, SubscriberRegistry, retention
 from linzhang.bus.broker import create_broker
 from linzhang.clock import SHANGHAI, Clock, SystemClock, clock_for, is_test_clock
 from linzhang.container import Container
@@ -71,13 +71,13 @@ def bootstrap(
     )
     wall_clock = (bus_clock or SystemClock()) if is_test_clock(clock) else clock
     calendar = load_calendar(
-        settings.config_path / "calendar.toml",
+        settings.config_file("calendar.toml"),
         entries=entries_in(engine),
         refresh_seconds=settings.calendar.refresh_seconds,
     )
     # Read (and so validate) the domains' own configuration at start-up.
     tasks_context = TasksContext(clock, calendar, jurisdictions_public.lookup, policy_at(settings.config_path))
-    rubric_at(settings.config_path / "assessment.toml")
+    rubric_at(settings.config_file("assessment.toml"))
     _subscribe_domains(registry, tasks_context)
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
     broker = broker or create_broker(settings)
@@ -108,16 +108,22 @@ def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> Non
 
 
 def _schedule_jobs(container: Container, tasks: TasksContext) -> None:
-    def sweep_now() -> None:
+    def sweep_now() -> int:
         try:
             with container.transaction() as session:
-                escalation.sweep(session, tasks, container.clock.now())
+                return escalation.sweep(session, tasks, container.clock.now()).escalated
         except Conflict as exc:
             # Another scheduler's sweep got in first with a later as_of: this run has nothing to add.
             # Logged and skipped; the next run sweeps as usual.
             log.warning("escalation.sweep_skipped", code=exc.code, detail=exc.detail)
+            return 0
+
+    def purge_now() -> int:
+        report = retention.purge(container.session_factory, container.bus.clock, container.settings.retention)
+        return report.events + report.deliveries
 
     container.bus.add_job("escalation.sweep", container.settings.escalation.sweep_seconds, sweep_now)
+    container.bus.add_job("bus.purge", container.settings.retention.interval_seconds, purge_now)
 
 
 def warn_about_time(container: Container) -> None:

@@ -90,9 +90,11 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
 
     from linzhang.app import create_app
     from linzhang.bootstrap import bootstrap
+    from linzhang.monitoring import start_metrics_listener
 
     settings = ctx.settings
     container = bootstrap(settings)
+    start_metrics_listener(container)
     app = create_app(container=container)
     host, port = host or settings.http.host, port or settings.http.port
     if sys.stdout.isatty():
@@ -131,7 +133,10 @@ def worker(ctx: _Context, threads: int | None, subscribers: tuple[str, ...]) -> 
     """Dramatiq workers on the Redis broker; run as many as needed."""
     _require_redis(ctx.settings, "worker")
     stop = _wait_for_signal()
+    from linzhang.monitoring import start_metrics_listener
+
     with _container(ctx) as container:
+        start_metrics_listener(container)
         known = container.registry.subscribers()
         unknown = [name for name in subscribers if name not in known]
         if unknown:
@@ -151,7 +156,10 @@ def scheduler(ctx: _Context) -> None:
 
     _require_redis(ctx.settings, "scheduler")
     stop = _wait_for_signal()
+    from linzhang.monitoring import start_metrics_listener
+
     with _container(ctx) as container:
+        start_metrics_listener(container)
         warn_about_time(container)
         container.bus.run_scheduler(stop)
 
@@ -205,7 +213,7 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
 
 @cli.group()
 def bus() -> None:
-    """Dead deliveries: list and re-drive."""
+    """Dead deliveries (list, re-drive) and retention (purge)."""
 
 
 @bus.command("dead")
@@ -241,6 +249,39 @@ def bus_redrive(ctx: _Context, delivery_ids: tuple[int, ...], everything: bool) 
     with _container(ctx) as container:
         count = redrive(container.session_factory, None if everything else list(delivery_ids))
     click.echo(f"re-drove {count} deliveries")
+
+
+@bus.command("purge")
+@click.option(
+    "--events-days",
+    type=click.IntRange(1),
+    default=None,
+    help="Keep events this many days (default: [retention] events_days).",
+)
+@click.option(
+    "--done-deliveries-days",
+    type=click.IntRange(1),
+    default=None,
+    help="Keep done deliveries this many days (default: [retention] done_deliveries_days).",
+)
+@pass_context
+def bus_purge(ctx: _Context, events_days: int | None, done_deliveries_days: int | None) -> None:
+    """Purge old events and done deliveries now (the scheduler also does it every [retention] interval)."""
+    import msgspec
+
+    from linzhang.bus.retention import purge
+
+    retention = ctx.settings.retention
+    if events_days is not None:
+        retention = msgspec.structs.replace(retention, events_days=events_days)
+    if done_deliveries_days is not None:
+        retention = msgspec.structs.replace(retention, done_deliveries_days=done_deliveries_days)
+    with _container(ctx) as container:
+        report = purge(container.session_factory, container.bus.clock, retention)
+    click.echo(
+        f"purged {report.events} events and {report.deliveries} deliveries; "
+        f"the event feed now starts after position {report.horizon}"
+    )
 
 
 @cli.command()

@@ -61,6 +61,14 @@ class PermissionDenied(LinzhangError):
     default_code = "forbidden"
 
 
+class Gone(LinzhangError):
+    """What was asked for existed once and was purged (the event feed before its retention horizon)."""
+
+    status_code = 410
+    title = "Gone"
+    default_code = "gone"
+
+
 class Unauthorized(LinzhangError):
     status_code = 401
     title = "Unauthorized"

@@ -1,4 +1,10 @@
-"""Typed settings: ``config/default.toml`` overridden by ``LINZHANG_*`` environment variables.
+"""Typed settings: ``default.toml`` overridden by ``LINZHANG_*`` environment variables.
+
+Configuration files come in two layers (docs/adr/0015-packaged-defaults-and-a-config-override-dir.md):
+the defaults that travel inside the package (``linzhang/defaults/``) and a deployment's config folder
+(``LINZHANG_CONFIG_DIR``, else ``./config``) that overrides them. :func:`config_file` is the one way to
+find a configuration file: the config folder's copy if it has one, else the packaged default. For
+``default.toml`` the two layers merge key by key, so a deployment's file names only what it changes.
 
 Every key lives in a section; the environment variable for ``[bus] max_attempts`` is
 ``LINZHANG_BUS_MAX_ATTEMPTS``. A few keys also answer to the short names the deployment guide uses
@@ -113,6 +119,18 @@ class InboxSettings(_Section, frozen=True, forbid_unknown_fields=True):
     due_soon_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
 
 
+class RetentionSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    events_days: PositiveInt = 180
+    done_deliveries_days: PositiveInt = 7
+    interval_seconds: PositiveFloat = 3600.0
+    batch_size: PositiveInt = 5000
+
+
+class MetricsSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    host: str = "127.0.0.1"
+
+
 class ClockSettings(_Section, frozen=True, forbid_unknown_fields=True):
     mode: Literal["system", "test"] = "system"
     skew_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 300.0
@@ -149,6 +167,8 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     calendar: CalendarSettings = CalendarSettings()
     web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
+    retention: RetentionSettings = RetentionSettings()
+    metrics: MetricsSettings = MetricsSettings()
     config_dir: str = ""
 
     @property
@@ -165,20 +185,50 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
 
     @property
     def config_path(self) -> Path:
-        return Path(self.config_dir)
+        """The deployment's config folder (overrides the packaged defaults)."""
+        return Path(self.config_dir) if self.config_dir else default_config_dir()
+
+    def config_file(self, name: str) -> Path:
+        """The configuration file ``name`` for these settings (see :func:`config_file`)."""
+        return config_file(name, self.config_path)
 
 
 _DEFAULTS = Settings()
+# The defaults that travel inside the package: settings, rubric, escalation, calendar, categories, plans.
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 
 
 def default_config_dir() -> Path:
-    """The ``config/`` folder: ``LINZHANG_CONFIG_DIR``, else the project's own, else ``./config``."""
+    """The deployment's config folder: ``LINZHANG_CONFIG_DIR``, else ``config/`` in the working directory."""
     if env := os.environ.get("LINZHANG_CONFIG_DIR"):
         return Path(env)
-    project_config = Path(__file__).resolve().parent.parent / "config"
-    if project_config.is_dir():
-        return project_config
     return Path.cwd() / "config"
+
+
+def config_file(name: str, config_dir: Path | None = None) -> Path:
+    """Where the configuration file ``name`` (``"escalation.toml"``, ``"plans/chongqing-2021.toml"``) is read.
+
+    The config folder's copy when it has one, otherwise the packaged default. ``name`` is relative and
+    stays inside both folders. The path answered may not exist (a file with no default, e.g. a plan
+    only a deployment has).
+    """
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"configuration file names are relative to the config folder: {name!r}")
+    override = (config_dir or default_config_dir()) / relative
+    if override.is_file():
+        return override
+    packaged = DEFAULTS_DIR / relative
+    return packaged if packaged.is_file() else override
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
 
 
 def load_settings(
@@ -186,19 +236,18 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
-    """Read ``default.toml`` from ``config_dir``, apply environment variables, then ``overrides``.
+    """Read the packaged ``default.toml``, then ``config_dir``'s, then environment variables, then ``overrides``.
 
     ``overrides`` (``{"bus": {"max_attempts": 3}}``) is for tests and the command line.
     """
     config_dir = config_dir or default_config_dir()
     environ = os.environ if environ is None else environ
     raw: dict[str, dict[str, Any]] = {}
-    default_file = config_dir / "default.toml"
-    if default_file.is_file():
-        try:
-            raw = tomllib.loads(default_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{default_file}: not valid TOML: {exc}") from None
+    for layer in (DEFAULTS_DIR / "default.toml", config_dir / "default.toml"):
+        for section, values in _read_toml(layer).items():
+            if not isinstance(values, dict):
+                raise SettingsError(f"{layer}: [{section}] is not a section")
+            raw.setdefault(section, {}).update(values)
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "LINZHANG_CONFIG_DIR":
             continue

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from linzhang.settings import config_file
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -41,7 +43,7 @@ def _built_in(*pairs: tuple[str, str]) -> Vocabulary:
 # The built-in vocabularies: codes fixed by the code base, Chinese names people read. The API
 # (``GET /api/v1/vocabularies/{name}``), the pages and the exports take the names from here.
 STATUSES = _built_in(("open", "办理中"), ("submitted", "待核查/验收"), ("done", "已办结"))
-KINDS = _built_in(("target", "目标任务"), ("issue", "问题"), ("order", "指令"))
+KINDS = _built_in(("target", "目标任务"), ("issue", "问题整改"), ("order", "林长令"))
 LEVELS = _built_in(("city", "市"), ("district", "区县"), ("township", "乡镇街道"), ("village", "村社区"))
 # Posts: the chiefs' roles (总林长 / 副总林长 / 林长) and the people working under them (护林员 / 监管员).
 POSTS = _built_in(
@@ -75,7 +77,7 @@ CATEGORIES_FILE = "categories.toml"
 @functools.cache
 def categories_at(config_dir: Path) -> Vocabulary:
     """The task categories of a config folder, read once per process."""
-    return load_categories(config_dir / CATEGORIES_FILE)
+    return load_categories(config_file(CATEGORIES_FILE, config_dir))
 
 
 def vocabulary(name: str, config_dir: Path) -> Vocabulary | None:

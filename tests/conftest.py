@@ -33,11 +33,12 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Redis tests belong to the PostgreSQL + Redis pass; the SQLite pass deselects them (not skips).
-    if ON_POSTGRES:
-        return
+    # PostgreSQL-only tests likewise; packaging tests do not depend on the backend: they run once, in
+    # the SQLite pass.
+    elsewhere = ("packaging",) if ON_POSTGRES else ("redis", "postgresql")
     kept, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker("redis") else kept).append(item)
+        (dropped if any(item.get_closest_marker(marker) for marker in elsewhere) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -11,6 +11,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from linzhang.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE
+
 REQUEST_ID_HEADER = "x-request-id"
 # A caller-supplied id is kept only if it is short and plain, so it cannot forge log lines.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -38,12 +40,20 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             try:
                 await app(scope, receive, send_with_id)
             finally:
+                duration = time.perf_counter() - started
+                method = str(scope.get("method"))
+                # The route's template, never the raw path: label values stay few whatever is requested.
+                route = (
+                    str(scope.get("path_template") or UNMATCHED_ROUTE) if "route_handler" in scope else UNMATCHED_ROUTE
+                )
+                HTTP_REQUESTS.labels(method, route, str(status)).inc()
+                HTTP_LATENCY.labels(method, route).observe(duration)
                 log.info(
                     "request",
                     method=scope.get("method"),
                     path=scope.get("path"),
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(duration * 1000, 2),
                 )
 
     return middleware

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus.broker import enqueue_all, is_in_process, ping, queue_name_for, waiting_message_ids
 from linzhang.bus.consumer import Outcome, consume_batch, consume_delivery
+from linzhang.bus.job_runs import record_job_run
 from linzhang.bus.ledger import RetryPolicy, message_id
 from linzhang.bus.outbox import PUBLISHED_KEY, WAKE_CHANNEL
 from linzhang.bus.registry import SubscriberRegistry
 from linzhang.bus.relay import OutgoingDelivery, relay_pending, requeue_stale
 from linzhang.clock import Clock
+from linzhang.metrics import JOB_DURATION
 from linzhang.settings import BusSettings
 
 log = structlog.get_logger("linzhang.bus")
@@ -97,11 +99,16 @@ class _RecentIds:
 
 @dataclass
 class PeriodicJob:
-    """A job the scheduler runs every ``interval_seconds`` (the escalation sweep is one)."""
+    """A job the scheduler runs every ``interval_seconds`` (the escalation sweep is one).
+
+    ``run`` may return how many items it handled (tasks escalated, rows purged): the job record adds
+    them up. A ``recorded`` job's runs go into the shared job record (``bus_job_runs``) and its metrics.
+    """
 
     name: str
     interval_seconds: float
     run: Callable[[], Any]
+    recorded: bool = True
     _next_at: float = field(default=0.0, repr=False)
 
 
@@ -371,13 +378,44 @@ class Bus:
     def add_job(self, name: str, interval_seconds: float, run: Callable[[], Any]) -> None:
         self.jobs.append(PeriodicJob(name, interval_seconds, run))
 
+    def run_job(self, job: PeriodicJob) -> None:
+        """Run ``job`` once: an error is logged, never raised; a recorded job's run is counted."""
+        started_at = self.clock.now()
+        started = time.perf_counter()
+        items = 0
+        try:
+            result = job.run()
+            items = result if isinstance(result, int) else 0
+            succeeded = True
+        except Exception:
+            log.exception("job.failed", job=job.name)
+            succeeded = False
+        if not job.recorded:
+            return
+        duration = time.perf_counter() - started
+        JOB_DURATION.labels(job.name, "ok" if succeeded else "failed").observe(duration)
+        try:
+            record_job_run(
+                self.session_factory,
+                job.name,
+                started_at,
+                self.clock.now(),
+                succeeded=succeeded,
+                duration_seconds=duration,
+                items=items,
+            )
+        except Exception:
+            log.exception("job.record_failed", job=job.name)
+
     def run_scheduler(self, stop: threading.Event) -> None:
         """Relay continuously, resend stale deliveries and run periodic jobs until ``stop`` is set.
 
         Every step is safe to run in several schedulers at once; an error in one pass is logged and the
         loop goes on, so a database restart does not end the scheduler.
         """
-        requeue = PeriodicJob("bus.redelivery", self.settings.redelivery_interval_seconds, self.requeue_stale)
+        requeue = PeriodicJob(
+            "bus.redelivery", self.settings.redelivery_interval_seconds, self.requeue_stale, recorded=False
+        )
         jobs = [requeue, *self.jobs]
         listener = self._start_listener(stop)
         while not stop.is_set():
@@ -390,10 +428,7 @@ class Bus:
             for job in jobs:
                 if now >= job._next_at:
                     job._next_at = now + job.interval_seconds
-                    try:
-                        job.run()
-                    except Exception:
-                        log.exception("job.failed", job=job.name)
+                    self.run_job(job)
             if sent < self.settings.relay_batch_size:
                 if self._wake.wait(self.settings.relay_idle_seconds) and not stop.is_set():
                     time.sleep(self.settings.relay_wake_delay_seconds)

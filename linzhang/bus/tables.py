@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,7 +35,8 @@ class OutboxEvent(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     event_type: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for the retention job, which finds the newest event older than the kept age.
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
 
@@ -95,3 +97,34 @@ class Delivery(Base):
 
 events_table = cast(Table, OutboxEvent.__table__)
 deliveries_table = cast(Table, Delivery.__table__)
+
+
+class FeedHorizon(Base):
+    """How far back the event feed reaches: events at or before ``purged_through`` were purged (one row)."""
+
+    __tablename__ = "bus_feed_horizon"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purged_through: Mapped[int] = mapped_column(BigInteger)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """The periodic jobs' record (one row per job, shared by every scheduler): what metrics report."""
+
+    __tablename__ = "bus_job_runs"
+
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the runs handled in all (tasks escalated, rows purged), as each job reports it.
+    items: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+horizon_table = cast(Table, FeedHorizon.__table__)
+job_runs_table = cast(Table, JobRun.__table__)

@@ -280,7 +280,7 @@ class _Season:
 
     def this_years_plan(self) -> PlanFile:
         """The 2021 plan replayed as this year's: issued when the season began, due this year (or soon after)."""
-        plan = read_plan(self.container.settings.config_path / "plans" / f"chongqing-{PLAN_YEAR}.toml")
+        plan = read_plan(self.container.settings.config_file(f"plans/chongqing-{PLAN_YEAR}.toml"))
         year = self.today.year
         earliest = self.today + dt.timedelta(days=30)
 
@@ -441,7 +441,7 @@ def _above(container: Container, session: Session, code: str) -> str:
 def _assess(container: Container, today: dt.date) -> str:
     """Deliver the demo's events, then compute this year's assessment so the ranking has something to show."""
     _deliver(container)
-    rubric, digest = assessments.rubric_at(container.settings.config_path / "assessment.toml")
+    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
     context = assessments.AssessmentContext(container.clock, rubric, digest)
     with container.transaction() as session:
         run = assessments.compute(session, ADMIN, context, str(today.year), today)

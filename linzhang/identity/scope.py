@@ -37,6 +37,7 @@ class Action(StrEnum):
     ASSESS = "assess"  # run assessments, record vetoes (一票否决)
     READ_EVENTS = "read_events"
     MANAGE_BUS = "manage_bus"
+    READ_METRICS = "read_metrics"
     MOVE_CLOCK = "move_clock"  # a training instance's test clock
 
 
@@ -69,6 +70,7 @@ RULES: dict[Action, Rule] = {
     Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
     Action.MANAGE_BUS: Rule({}),
+    Action.READ_METRICS: Rule({}),
     Action.MOVE_CLOCK: Rule({}),
 }
 
@@ -117,6 +119,7 @@ ACTION_NAMES: dict[Action, str] = {
     Action.ASSESS: "考核",
     Action.READ_EVENTS: "读取事件流",
     Action.MANAGE_BUS: "管理消息总线",
+    Action.READ_METRICS: "读取运行指标",
     Action.MOVE_CLOCK: "拨动测试时钟",
 }
 

@@ -22,7 +22,7 @@ def _categories_at(path: Path) -> Vocabulary:
 
 def categories(container: Container) -> Vocabulary:
     """The task categories of config/categories.toml, read once per process."""
-    return _categories_at(container.settings.config_path / "categories.toml")
+    return _categories_at(container.settings.config_file("categories.toml"))
 
 
 def category_name(container: Container, code: str | None) -> str:

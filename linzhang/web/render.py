@@ -20,10 +20,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from linzhang.api.problems import DATABASE_RETRY_AFTER_SECONDS
 from linzhang.clock import SHANGHAI
+from linzhang.container import Container
 from linzhang.errors import LinzhangError
+from linzhang.identity import Role
 from linzhang.web import labels
 from linzhang.web.session import ForgedRequest, SignInRequired, sign_in_url
 
+# Who is told, on every page, that a year's working calendar is missing (the city office enters it).
+CALENDAR_BANNER_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -80,6 +84,27 @@ def _datetime(value: dt.datetime | None) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def instance_banners(request: Request[Any, Any, Any]) -> list[str]:
+    """What every page says about the instance itself: a training instance's test clock, and to the city
+    office (and administrators) the years whose official holidays nobody has entered yet."""
+    container: Container = request.app.state.container
+    banners = []
+    if container.on_test_clock:
+        banners.append(
+            f"培训实例：本系统运行在测试时钟上，当前时间为 {_datetime(container.clock.now())}，不是真实时间。"
+        )
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is not None and viewer.level == "city" and viewer.principal.role in CALENDAR_BANNER_ROLES:
+        years = container.uncovered_calendar_years()
+        if years:
+            named = "、".join(f"{year}年" for year in years)
+            banners.append(
+                f"{named}的法定节假日和调休安排尚未录入：这些年份的期限暂按周一至周五计算，标为“暂定”。"
+                "请用 linzhang calendar set-year 录入。"
+            )
+    return banners
+
+
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
     env.filters.update(number=_number, percent=_percent, date=_date, datetime=_datetime)
@@ -92,6 +117,7 @@ def environment() -> Environment:
         chief_role_label=lambda code: labels.label(labels.CHIEF_ROLE, code),
         action_label=lambda code: labels.label(labels.ACTION, code),
         detail_label=lambda code: labels.label(labels.DETAIL, code),
+        instance_banners=instance_banners,
     )
     return env
 

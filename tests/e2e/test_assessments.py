@@ -20,7 +20,7 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.clock import FixedClock
 from linzhang.container import Container
 from linzhang.identity import Role
-from linzhang.settings import Settings
+from linzhang.settings import DEFAULTS_DIR, Settings
 from tests.support.bus import drain
 from tests.support.world import Api, api_client, seeded_world
 
@@ -34,7 +34,7 @@ ACCOUNTS = {
     "taibai": (Role.CHIEF, "500101002"),
     "village": (Role.CHIEF, "500101001001"),
 }
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 
 
 def at(api: Api, clock: FixedClock, when: str) -> None:

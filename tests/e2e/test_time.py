@@ -29,7 +29,8 @@ from linzhang.log import configure_logging
 from linzhang.settings import LoggingSettings, Settings
 from tests.conftest import make_settings
 from tests.support.bus import drain
-from tests.support.world import Api, api_client, seeded_world
+from tests.support.pages import sign_in_form_token
+from tests.support.world import PASSWORD, Api, api_client, seeded_world
 
 ACCOUNTS = {
     "admin": (Role.ADMIN, None),
@@ -420,3 +421,50 @@ def test_set_year_reads_a_small_file(settings: Settings, tmp_path: Path, contain
     assert container.calendar.covers(2027)
     assert container.calendar.is_workday(shanghai("2027-02-20T09:00:00").date())
     assert not container.calendar.is_workday(shanghai("2027-02-09T09:00:00").date())
+
+
+# -- what the pages say about time ----------------------------------------------------------------
+
+
+def signed_in_page(container: Container, username: str, path: str) -> str:
+    """The page at ``path`` as ``username`` sees it after signing in through the sign-in form."""
+    with TestClient(create_app(container=container, run_embedded_bus=False)) as client:
+        form = client.get("/login")
+        token = sign_in_form_token(form.text)
+        signed = client.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": token, "next": ""},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, signed.text
+        page = client.get(path)
+        assert page.status_code == 200, page.text
+        return page.text
+
+
+def test_every_page_of_a_training_instance_says_it_runs_on_a_test_clock(training: Container) -> None:
+    with TestClient(create_app(container=training, run_embedded_bus=False)) as client:
+        assert "测试时钟" in client.get("/login").text
+    for username, path in (("village", "/inbox"), ("admin", "/board"), ("city-office", "/coverage")):
+        assert "测试时钟" in signed_in_page(training, username, path), (username, path)
+
+
+def test_a_real_instance_shows_no_test_clock_banner(world: Container) -> None:
+    with TestClient(create_app(container=world, run_embedded_bus=False)) as client:
+        assert "测试时钟" not in client.get("/login").text
+    assert "测试时钟" not in signed_in_page(world, "village", "/inbox")
+
+
+def test_the_city_office_is_told_on_its_pages_that_a_year_has_no_calendar(
+    late_2026: Container, settings: Settings
+) -> None:
+    board = signed_in_page(late_2026, "city-office", "/board")
+    assert "2027年的法定节假日和调休安排尚未录入" in board
+    # A village chief cannot enter the calendar: the banner is the city office's.
+    assert "尚未录入" not in signed_in_page(late_2026, "village", "/inbox")
+    entered = CliRunner().invoke(
+        cli, ["calendar", "set-year", "2027", "--holidays", SPRING_FESTIVAL_2027], env=cli_env(settings)
+    )
+    assert entered.exit_code == 0, entered.output
+    late_2026.calendar.refresh()
+    assert "尚未录入" not in signed_in_page(late_2026, "city-office", "/board")

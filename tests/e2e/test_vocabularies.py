@@ -29,7 +29,7 @@ def names(api: Api, vocabulary: str) -> dict[str, str]:
 
 def test_built_in_vocabularies_name_every_code_in_chinese(api: Api) -> None:
     assert names(api, "statuses") == {"open": "办理中", "submitted": "待核查/验收", "done": "已办结"}
-    assert names(api, "kinds") == {"target": "目标任务", "issue": "问题", "order": "指令"}
+    assert names(api, "kinds") == {"target": "目标任务", "issue": "问题整改", "order": "林长令"}
     assert names(api, "levels") == {"city": "市", "district": "区县", "township": "乡镇街道", "village": "村社区"}
     assert names(api, "posts") == {
         "general": "总林长",
@@ -42,7 +42,7 @@ def test_built_in_vocabularies_name_every_code_in_chinese(api: Api) -> None:
 
 def test_categories_come_from_the_configured_file_in_its_order(api: Api, container: Container) -> None:
     response = api.get("/vocabularies/categories", "village-chief").json()["items"]
-    configured = load_categories(container.settings.config_path / "categories.toml")
+    configured = load_categories(container.settings.config_file("categories.toml"))
     assert [(item["code"], item["name"]) for item in response] == [(t.code, t.name) for t in configured.terms]
     assert {"code": "fire_prevention", "name": "森林防火"} in response
 

@@ -17,11 +17,11 @@ from linzhang.clock import FixedClock
 from linzhang.domains.tasks.plans import PlanError, check_plan_categories, import_plan, read_plan
 from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import Task
-from linzhang.settings import Settings
+from linzhang.settings import DEFAULTS_DIR, Settings
 from linzhang.vocabularies import load_categories
 from tests.support.world import seed_tree
 
-PLAN = Path(__file__).resolve().parents[2] / "config" / "plans" / "chongqing-2021.toml"
+PLAN = DEFAULTS_DIR / "plans" / "chongqing-2021.toml"
 REQUIRED_TARGETS = {
     "营造林": (Decimal(5_000_000), "亩"),
     "义务植树": (Decimal(40_000_000), "株"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,8 +20,9 @@ from linzhang.domains.assessments.model import (
     rank_within,
     score,
 )
+from linzhang.settings import DEFAULTS_DIR
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 RAW = tomllib.loads((CONFIG / "assessment.toml").read_text(encoding="utf-8"))
 RUBRIC = parse_rubric(RAW)
 

@@ -13,8 +13,9 @@ from linzhang.domains.tasks.escalation_rules import (
     levels_between,
     load_policy,
 )
+from linzhang.settings import DEFAULTS_DIR
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 
 
 def test_each_level_climbs_to_the_one_above_and_the_city_is_the_top() -> None:

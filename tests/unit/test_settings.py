@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from linzhang.settings import Settings, SettingsError, ensure_secret_key, load_settings
+from linzhang.settings import (
+    DEFAULTS_DIR,
+    Settings,
+    SettingsError,
+    config_file,
+    default_config_dir,
+    ensure_secret_key,
+    load_settings,
+)
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 
 
 def test_default_toml_holds_every_setting_and_nothing_else() -> None:
@@ -116,3 +124,43 @@ def test_configured_secret_key_wins(tmp_path: Path) -> None:
     )
     assert ensure_secret_key(settings) == "given" * 8
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_config_folder_overrides_packaged_files_and_falls_back_to_them(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "escalation.toml").write_text("# local\n", encoding="utf-8")
+    (tmp_path / "plans" / "local.toml").write_text("# local plan\n", encoding="utf-8")
+    assert config_file("escalation.toml", tmp_path) == tmp_path / "escalation.toml"
+    assert config_file("plans/local.toml", tmp_path) == tmp_path / "plans" / "local.toml"
+    assert config_file("assessment.toml", tmp_path) == DEFAULTS_DIR / "assessment.toml"
+    assert config_file("plans/chongqing-2021.toml", tmp_path) == DEFAULTS_DIR / "plans" / "chongqing-2021.toml"
+    # A file neither layer has is looked for in the config folder (and reported missing there).
+    assert config_file("plans/none.toml", tmp_path) == tmp_path / "plans" / "none.toml"
+    settings = load_settings(config_dir=tmp_path, environ={})
+    assert settings.config_file("escalation.toml") == tmp_path / "escalation.toml"
+
+
+def test_config_file_names_stay_inside_the_folders(tmp_path: Path) -> None:
+    for name in ("../secret_key", "/etc/passwd", "plans/../../x.toml"):
+        with pytest.raises(ValueError, match="relative"):
+            config_file(name, tmp_path)
+
+
+def test_a_config_folder_default_toml_changes_only_the_keys_it_names(tmp_path: Path) -> None:
+    packaged = tomllib.loads((DEFAULTS_DIR / "default.toml").read_text(encoding="utf-8"))
+    (tmp_path / "default.toml").write_text("[bus]\nworker_threads = 3\n", encoding="utf-8")
+    settings = load_settings(config_dir=tmp_path, environ={})
+    assert settings.bus.worker_threads == 3
+    assert settings.bus.max_attempts == packaged["bus"]["max_attempts"]
+    assert settings.http.port == packaged["http"]["port"]
+
+
+def test_the_config_folder_is_the_environment_s_or_the_working_directory_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LINZHANG_CONFIG_DIR", raising=False)
+    assert default_config_dir() == tmp_path / "config"
+    monkeypatch.setenv("LINZHANG_CONFIG_DIR", str(tmp_path / "elsewhere"))
+    assert default_config_dir() == tmp_path / "elsewhere"
+    assert load_settings(environ={}).config_path == tmp_path / "elsewhere"

@@ -188,7 +188,7 @@ def test_verification_accepts_or_sends_back_with_a_reason() -> None:
         check_verify(submitted, False, "  ")
     with pytest.raises(TaskRuleError, match="未提交"):
         check_verify(target(kind=TaskKind.ISSUE, target_quantity=None), True, "")
-    with pytest.raises(TaskRuleError, match="指令无需确认"):
+    with pytest.raises(TaskRuleError, match="林长令无需确认"):
         check_verify(target(kind=TaskKind.ORDER, target_quantity=None, status=TaskStatus.SUBMITTED), True, "")
     # 验收: a submitted target is accepted or sent back like an issue.
     reached = target(status=TaskStatus.SUBMITTED, completed_quantity=Decimal(100))

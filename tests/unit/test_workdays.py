@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linzhang.settings import DEFAULTS_DIR
 from linzhang.workdays import (
     CalendarError,
     WorkCalendar,
@@ -20,7 +21,7 @@ from linzhang.workdays import (
     official_workday,
 )
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = DEFAULTS_DIR
 # The last year the installed chinese-calendar knows (2026 for 1.11.0).
 LAST = max(chinese_calendar.holidays).year
 

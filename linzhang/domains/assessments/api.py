@@ -150,7 +150,7 @@ STATUS_NAMES = {service.DRAFT: "草稿", service.PUBLISHED: "已公布", service
 
 
 def context(container: Container) -> service.AssessmentContext:
-    rubric, digest = service.rubric_at(container.settings.config_path / "assessment.toml")
+    rubric, digest = service.rubric_at(container.settings.config_file("assessment.toml"))
     return service.AssessmentContext(container.clock, rubric, digest)
 
 

@@ -330,7 +330,7 @@ def check_verify(task: TaskState, accepted: bool, note: str) -> tuple[TaskStatus
     """核查 of an issue, 验收 of a target, by the level above: accepted (done) or sent back (open) with a note."""
     if task.kind is TaskKind.ORDER:
         raise TaskRuleError(
-            "只有问题（核查）和目标（验收）需要上级确认；指令无需确认", conflict=True, code="not_verifiable"
+            "只有问题整改（核查）和目标任务（验收）需要上级确认；林长令无需确认", conflict=True, code="not_verifiable"
         )
     if task.status is not TaskStatus.SUBMITTED:
         raise TaskRuleError(

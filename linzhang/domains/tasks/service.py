@@ -53,7 +53,7 @@ from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionLookup
-from linzhang.settings import default_config_dir
+from linzhang.settings import config_file, default_config_dir
 from linzhang.vocabularies import KINDS, STATUSES, Vocabulary, categories_at
 from linzhang.workdays import WorkCalendar
 
@@ -90,7 +90,7 @@ class TasksContext:
 @functools.cache
 def policy_at(config_dir: Path) -> EscalationPolicy:
     """The escalation policy of a config folder, read once per process."""
-    return load_policy(config_dir / "escalation.toml")
+    return load_policy(config_file("escalation.toml", config_dir))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """account lifecycle: case-folded usernames, display names, login failure counters
 
 Revision ID: 0005_account_lifecycle
-Revises: 0006_bus_queues
+Revises: 0009_retention
 Create Date: 2026-12-01 19:30:00
 
 Usernames become unique case-folded (``Admin`` cannot sit beside ``admin``). Existing accounts that
@@ -21,7 +21,7 @@ from alembic import op
 from linzhang.db.base import UTCDateTime
 
 revision: str = "0005_account_lifecycle"
-down_revision: str | None = "0006_bus_queues"
+down_revision: str | None = "0009_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
