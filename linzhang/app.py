@@ -23,6 +23,7 @@ from linzhang.api.health import healthz, readyz
 from linzhang.api.metrics import metrics
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
+from linzhang.api.request_guard import guard_request
 from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
@@ -107,6 +108,7 @@ def create_app(
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers={**exception_handlers, NotFoundException: _not_found},
+        before_request=guard_request(settings.http.max_json_depth),
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,
         openapi_config=OpenAPIConfig(

@@ -23,6 +23,7 @@ from linzhang.domains.tasks import escalation
 from linzhang.domains.tasks.service import TasksContext, policy_at
 from linzhang.errors import Conflict
 from linzhang.identity.passwords import Passwords
+from linzhang.identity.throttle import login_throttle
 from linzhang.identity.tokens import Tokens
 from linzhang.settings import Settings, ensure_secret_key
 from linzhang.workdays import entries_in, load_calendar
@@ -93,6 +94,7 @@ def bootstrap(
         tokens=Tokens(ensure_secret_key(settings), settings.security.token_ttl_seconds),
         lookup_jurisdiction=jurisdictions_public.lookup,
         calendar=calendar,
+        login_throttle=login_throttle(settings, session_factory, SystemClock()),
     )
     _schedule_jobs(container, tasks_context)
     return container

@@ -355,13 +355,20 @@ def user() -> None:
 
 @user.command("create")
 @click.option("--username", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not the username, not a common password.")
 @click.option("--role", required=True, type=click.Choice(["admin", "office", "chief", "integration"]))
 @click.option("--jurisdiction", "jurisdiction_code", default=None, help="Code the account is bound to.")
 @click.option("--grant", "grants", multiple=True, help="An action an integration account may take (repeatable).")
+@click.option("--display-name", default=None, help="The name others see for this account's acts.")
 @pass_context
 def user_create(
-    ctx: _Context, username: str, password: str, role: str, jurisdiction_code: str | None, grants: tuple[str, ...]
+    ctx: _Context,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction_code: str | None,
+    grants: tuple[str, ...],
+    display_name: str | None,
 ) -> None:
     """Create an account."""
     from linzhang.errors import LinzhangError
@@ -390,10 +397,97 @@ def user_create(
                     jurisdiction_code=jurisdiction_code,
                     jurisdiction_path=reference.path if reference else None,
                     grants=actions,
+                    display_name=display_name,
+                    jurisdiction_name=reference.name if reference else None,
+                    jurisdiction_level=reference.level if reference else None,
                 )
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"created {created.role.value} account {created.username} (id {created.id})")
+
+
+def _change_account(ctx: _Context, username: str, change: Any) -> Any:
+    """Run ``change(session, container, user_id)`` on the account named ``username`` in one transaction."""
+    from linzhang.errors import LinzhangError
+    from linzhang.identity.service import find_user
+
+    with _container(ctx) as container:
+        try:
+            with container.transaction() as session:
+                found = find_user(session, username)
+                if found is None:
+                    raise click.ClickException(f"no account {username}")
+                result = change(session, container, found.id)
+        except LinzhangError as exc:
+            raise click.ClickException(exc.detail) from None
+        container.login_throttle.clear_account(found.username)
+    return result
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="The new password (prompted if absent)."
+)
+@pass_context
+def user_passwd(ctx: _Context, username: str, password: str) -> None:
+    """Set an account's password; every token it holds stops working."""
+    from linzhang.identity.service import reset_password
+
+    _change_account(
+        ctx,
+        username,
+        lambda session, container, user_id: reset_password(session, container.passwords, user_id, password),
+    )
+    click.echo(f"password of {username} changed; its tokens no longer work")
+
+
+@user.command("disable")
+@click.argument("username")
+@pass_context
+def user_disable(ctx: _Context, username: str) -> None:
+    """Disable an account: it cannot sign in and its tokens stop working at once."""
+    from linzhang.identity.service import set_active
+
+    _change_account(ctx, username, lambda session, _container, user_id: set_active(session, user_id, active=False))
+    click.echo(f"{username} disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@pass_context
+def user_enable(ctx: _Context, username: str) -> None:
+    """Enable a disabled account again."""
+    from linzhang.identity.service import set_active
+
+    _change_account(ctx, username, lambda session, _container, user_id: set_active(session, user_id, active=True))
+    click.echo(f"{username} enabled")
+
+
+@user.command("list")
+@click.option("--limit", default=100, type=click.IntRange(1, 10_000), help="Accounts to list.")
+@click.option("--after", "after_id", default=0, type=click.IntRange(0, 2**31 - 1), help="List accounts after this id.")
+@pass_context
+def user_list(ctx: _Context, limit: int, after_id: int) -> None:
+    """Accounts in id order: id, username, role, jurisdiction, status, display name (tab-separated)."""
+    from linzhang.identity.service import list_users
+
+    with _container(ctx) as container, container.reading() as session:
+        users = list_users(session, after_id=after_id, limit=limit)
+    for account in users:
+        status = "active" if account.active else "disabled"
+        click.echo(
+            "\t".join(
+                [
+                    str(account.id),
+                    account.username,
+                    account.role.value,
+                    account.jurisdiction_code or "-",
+                    status,
+                    account.display_name,
+                ]
+            )
+        )
 
 
 @cli.group()

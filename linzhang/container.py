@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linzhang.bus import Bus, EmbeddedBus, SubscriberRegistry
 from linzhang.clock import SHANGHAI, Clock, is_test_clock
 from linzhang.identity.passwords import Passwords
+from linzhang.identity.throttle import LoginThrottle
 from linzhang.identity.tokens import Tokens
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import Settings
@@ -33,6 +34,7 @@ class Container:
     tokens: Tokens
     lookup_jurisdiction: JurisdictionLookup
     calendar: WorkCalendar
+    login_throttle: LoginThrottle
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
 
@@ -59,4 +61,5 @@ class Container:
 
     def close(self) -> None:
         self.bus.broker.close()
+        self.passwords.close()
         self.engine.dispose()

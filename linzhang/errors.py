@@ -21,6 +21,14 @@ class LinzhangError(Exception):
         self.extra = extra
 
 
+class BadRequest(LinzhangError):
+    """The request itself is malformed (a NUL character, a body nested too deeply)."""
+
+    status_code = 400
+    title = "Bad Request"
+    default_code = "bad_request"
+
+
 class InvalidInput(LinzhangError):
     """The request is well-formed but breaks a rule (quantities that do not sum, a date in the past)."""
 

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
 
 from linzhang.errors import InvalidInput
 
 T = TypeVar("T")
+K = TypeVar("K")
+
+# A cursor this server issues is a short base64 JSON key; anything longer is refused unread.
+MAX_CURSOR_LENGTH = 1024
+# The parts a cursor's key is made of, each bounded like the column it continues from.
+CursorId32 = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+CursorId64 = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+CursorRank = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+CursorText = Annotated[str, msgspec.Meta(max_length=400)]
+CursorDate = dt.date
+
+_DAMAGED = "翻页游标无效，请从第一页重新开始"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +38,21 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> Any:
-    """The key inside a cursor, or None for the first page; a damaged cursor is a 400-class error."""
+def decode_cursor(cursor: str | None, shape: type[K]) -> K | None:
+    """The key inside a cursor as ``shape`` (``tuple[CursorDate, CursorId64]``...), or None for the first page.
+
+    The key is decoded straight into its type, so a cursor holding anything else (nested JSON, a huge
+    integer, ``1e400``) fails at its first wrong byte: a 422, never a 500.
+    """
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidInput(_DAMAGED, code="invalid_cursor", field="cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        return msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()), type=shape)
+    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        raise InvalidInput(_DAMAGED, code="invalid_cursor", field="cursor") from None
 
 
 def page_of(rows: list[T], limit: int, key_of: Any) -> Page[T]:

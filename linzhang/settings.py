@@ -65,12 +65,26 @@ class SecuritySettings(_Section, frozen=True, forbid_unknown_fields=True):
     token_ttl_seconds: PositiveInt = 28800
     password_time_cost: PositiveInt = 3
     password_memory_kib: Annotated[int, msgspec.Meta(ge=8)] = 65536
+    password_hash_threads: PositiveInt = 1
+    password_hash_queue: PositiveInt = 64
+    password_hash_nice: Annotated[int, msgspec.Meta(ge=0, le=19)] = 15
+    password_min_length: Annotated[int, msgspec.Meta(ge=8, le=128)] = 10
+
+
+class LoginSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    account_free_failures: Annotated[int, msgspec.Meta(ge=0)] = 5
+    address_free_failures: Annotated[int, msgspec.Meta(ge=0)] = 20
+    backoff_seconds: PositiveFloat = 1.0
+    backoff_max_seconds: PositiveFloat = 900.0
+    failure_window_seconds: PositiveInt = 3600
+    refusal_delay_seconds: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
 
 
 class HttpSettings(_Section, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: Port = 8000
     max_request_bytes: PositiveInt = 1_048_576
+    max_json_depth: Annotated[int, msgspec.Meta(ge=4, le=256)] = 32
     max_page_size: PositiveInt = 500
     default_page_size: PositiveInt = 50
 
@@ -144,6 +158,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     security: SecuritySettings = SecuritySettings()
+    login: LoginSettings = LoginSettings()
     http: HttpSettings = HttpSettings()
     bus: BusSettings = BusSettings()
     escalation: EscalationSettings = EscalationSettings()

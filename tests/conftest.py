@@ -105,9 +105,25 @@ def clean_database(engine: Engine) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+def forget_login_failures() -> None:
+    """Login failures counted in Redis outlive a test; the database's go with clean_database."""
+    if ON_POSTGRES:
+        import redis
+
+        from linzhang.identity.throttle import RedisFailureCounters
+        from linzhang.settings import LoginSettings
+
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            RedisFailureCounters(client, LoginSettings()).forget_everything()
+        finally:
+            client.close()
+
+
 @pytest.fixture
 def settings(migrated_engine: Engine, database_url: str, tmp_path: Path) -> Settings:
     clean_database(migrated_engine)
+    forget_login_failures()
     return make_settings(database_url, tmp_path / "var")
 
 

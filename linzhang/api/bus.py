@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import AfterId64, Id64, page_size
 from linzhang.bus import list_dead, redrive
 from linzhang.container import Container
 from linzhang.errors import not_found
@@ -44,7 +44,7 @@ class BusController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        after: FromQuery[int] = 0,
+        after: FromQuery[AfterId64] = 0,
         limit: FromQuery[int | None] = None,
     ) -> DeadDeliveryPage:
         """Dead deliveries in id order; ``next`` is the ``after`` of the following page."""
@@ -61,7 +61,7 @@ class BusController(Controller):
 
     @post("/dead/{delivery_id:int}/redrive", status_code=200, sync_to_thread=True)
     def redrive_one(
-        self, delivery_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, delivery_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> Redriven:
         """Make one dead delivery pending again."""
         authorize(principal, Action.MANAGE_BUS)

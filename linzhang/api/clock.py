@@ -52,4 +52,4 @@ class ClockController(Controller):
         """Move the test clock forward (administrators); an earlier time is refused with 422."""
         clock = _test_clock(container)
         authorize(principal, Action.MOVE_CLOCK)
-        return ClockOut(clock.move_to(data.now, principal.username), clock_mode(clock))
+        return ClockOut(clock.move_to(data.now, principal.shown_as), clock_mode(clock))

@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import AfterId64, page_size
 from linzhang.bus.feed import read_feed
 from linzhang.bus.retention import feed_reach
 from linzhang.container import Container
@@ -49,7 +49,7 @@ class EventFeedController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        after: FromQuery[int] = 0,
+        after: FromQuery[AfterId64] = 0,
         limit: FromQuery[int | None] = None,
     ) -> FeedPage:
         """Events after a position, oldest first, for integration accounts and administrators.

@@ -8,6 +8,7 @@ or body that does not validate) are translated here, so that nothing a person re
 from __future__ import annotations
 
 import re
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +25,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("linzhang.http")
 # Seconds a client is asked to wait when the database is restarting or its connections are all busy.
 DATABASE_RETRY_AFTER_SECONDS = 5
+# Characters of a failed statement kept in its log line.
+MAX_LOGGED_STATEMENT = 2000
 
 
 def problem(
@@ -177,7 +180,20 @@ def _on_pool_exhausted(request: Request[Any, Any, Any], exc: PoolTimeout) -> Res
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("request.failed", path=request.url.path, method=request.method)
+    if isinstance(exc, DBAPIError):
+        # The database's own message may quote the values (PostgreSQL's "Failing row contains (...)",
+        # "Key (...)=(...) already exists"): log where it failed and the statement, never the message.
+        log.error(
+            "request.failed",
+            path=request.url.path,
+            method=request.method,
+            error=type(exc).__name__,
+            sqlstate=getattr(exc.orig, "sqlstate", None),
+            statement=(exc.statement or "")[:MAX_LOGGED_STATEMENT],
+            stack="".join(traceback.format_tb(exc.__traceback__)),
+        )
+    else:
+        log.exception("request.failed", path=request.url.path, method=request.method)
     return problem(500, "服务器内部错误，已记录", instance=request.url.path, code="internal_error")
 
 

@@ -18,7 +18,9 @@ READ_ONLY_OPTION = "linzhang_read_only"
 def create_db_engine(settings: Settings) -> Engine:
     """An engine for ``settings.database_url``; SQLite gets WAL, foreign keys and a busy timeout."""
     url = make_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.database.echo, "future": True}
+    # hide_parameters: a database error's message (and so the log) never carries the bound values,
+    # which may be passwords' hashes, veto reasons or anything else a person typed.
+    kwargs: dict[str, Any] = {"echo": settings.database.echo, "future": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

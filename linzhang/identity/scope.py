@@ -87,10 +87,17 @@ class Principal:
     chief_id: int | None = None
     # Actions an integration account may take beyond reading (its grant).
     grants: frozenset[Action] = field(default_factory=frozenset)
+    # The name others see for this account's acts (a chief's own name, an office's name).
+    display_name: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def shown_as(self) -> str:
+        """How the caller appears as a creator or actor: never another person's username."""
+        return self.display_name or self.username
 
 
 def can_read(principal: Principal, object_path: str) -> bool:
@@ -144,9 +151,8 @@ def authorize(
     if principal.is_admin:
         return
     rule = RULES[action]
-    relation = rule.relations.get(principal.role)
-    if principal.role is Role.INTEGRATION and action in principal.grants and action is not Action.READ:
-        relation = rule.relations.get(Role.OFFICE, Relation.WITHIN)
+    acting = acting_role(principal, action)
+    relation = rule.relations.get(acting)
     verb, role = ACTION_NAMES[action], ROLE_NAMES[principal.role]
     if relation is None and not rule.relations:
         # An administrators' action: refusing it says nothing about any object.
@@ -158,7 +164,7 @@ def authorize(
         raise not_found(what, field=field)
     if relation is None:
         raise PermissionDenied(f"{role}不能{verb}", code="role_not_permitted")
-    if principal.role in rule.city_only and len(path_codes(principal.path)) != 1:
+    if acting in rule.city_only and len(path_codes(principal.path)) != 1:
         raise PermissionDenied(f"只有市级{role}可以{verb}", code="city_only")
     if relation is Relation.OWN and object_path != principal.path:
         raise PermissionDenied(f"只有本级辖区可以{verb}", code="own_jurisdiction_only")
@@ -172,6 +178,35 @@ def authorize(
                 "督办由任务当前的承办层级或其上级下达；该任务不在本级承办或已升级到本级之上",
                 code="not_holder_or_above",
             )
+
+
+def acting_role(principal: Principal, action: Action) -> Role:
+    """The role whose rule applies: a granted action is taken under the office's rule, limits included."""
+    rule = RULES[action]
+    if principal.role is Role.INTEGRATION and action in principal.grants and Role.INTEGRATION not in rule.relations:
+        return Role.OFFICE
+    return principal.role
+
+
+def grant_refusal(action: Action, path: str, *, lowest_level: bool) -> str | None:
+    """Why ``action`` can never work for an integration account bound at ``path``, or None.
+
+    A grant lends the office's rule for the action; an action no office may take, a city-only action
+    for an account below the city, or an action on work from below for an account at the lowest level
+    would be a grant that is refused every time it is used.
+    """
+    rule = RULES[action]
+    if Role.INTEGRATION in rule.relations:
+        return None
+    relation = rule.relations.get(Role.OFFICE)
+    if relation is None:
+        return f"只有管理员可以执行 {action.value}，不能授予接口账号"
+    if Role.OFFICE in rule.city_only and len(path_codes(path)) != 1:
+        return f"{action.value} 只能由市级执行，不能授予市级以下的接口账号"
+    # Work from below, or escalated work (whose holder sits above its owner), never reaches the lowest level.
+    if relation in (Relation.BELOW, Relation.HOLDER) and lowest_level:
+        return f"{action.value} 针对下级的工作，最低一级的接口账号用不到"
+    return None
 
 
 def subtree_of(principal: Principal) -> str:

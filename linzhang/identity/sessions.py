@@ -68,7 +68,7 @@ def sign_in(
     Only people's roles sign in to the pages (an integration account is another system). Expired
     sessions of every account are removed on the way (a sign-in is rare enough to pay for it).
     """
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username_folded == username.casefold()))
     valid = passwords.verify(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
         raise Unauthorized("用户名或密码错误，或账号已停用", code="bad_credentials")

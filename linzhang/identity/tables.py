@@ -17,6 +17,10 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The username case-folded, unique: `Admin` cannot sit beside `admin`; logins look it up here.
+    username_folded: Mapped[str] = mapped_column(String(64), unique=True)
+    # The name others see for this account's acts (a chief's own name, an office's name).
+    display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
     jurisdiction_code: Mapped[str | None] = mapped_column(String(32))
@@ -26,13 +30,25 @@ class User(Base):
     # Space-separated actions an integration account may take beyond reading.
     grants: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped when the account is disabled or its password changes: older tokens stop working.
+    # Bumped on every change of password, role, grants or status: older tokens stop working at once.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("identity_users.id"))
 
 
 users_table = cast(Table, User.__table__)
+
+
+class LoginFailure(Base):
+    """Failed logins counted per account or client address when there is no Redis (see throttle)."""
+
+    __tablename__ = "identity_login_failures"
+
+    # ``account:<case-folded username>`` or ``address:<client address>``.
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebSession(Base):

@@ -45,7 +45,13 @@ def test_token_for_good_credentials(api: Api) -> None:
     assert body["token_type"] == "bearer"
     assert body["expires_in"] > 0
     me = api.get("/me", headers={"authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "wanzhou", "role": "chief", "jurisdiction_code": "500101", "chief_id": None}
+    assert me.json() == {
+        "username": "wanzhou",
+        "role": "chief",
+        "jurisdiction_code": "500101",
+        "chief_id": None,
+        "display_name": "万州区林长",
+    }
 
 
 @pytest.mark.parametrize(
@@ -115,11 +121,15 @@ def test_admin_creates_users_and_others_may_not(api: Api, world: Container) -> N
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"username": "x", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"}, 422, "username"),
+        (
+            {"username": "x", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"},
+            422,
+            "invalid_username",
+        ),
         (
             {"username": "shorty", "password": "short", "role": "chief", "jurisdiction_code": "50"},
             422,
-            "password_too_weak",
+            "password_too_short",
         ),
         (
             {"username": "wanzhou", "password": "long enough pw", "role": "chief", "jurisdiction_code": "50"},

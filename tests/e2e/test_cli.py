@@ -14,6 +14,7 @@ from linzhang.bootstrap import Container
 from linzhang.bus import publish
 from linzhang.bus.tables import deliveries_table
 from linzhang.cli import cli
+from linzhang.identity import Role
 from linzhang.settings import Settings
 from tests.support.bus import SampleRecorded
 
@@ -212,6 +213,55 @@ def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
     assert server.returncode in (0, -15), log
     assert "Application shutdown complete." in log
     assert "Worker has been shut down." in log
+
+
+def test_user_passwd_disable_enable_and_list(container: Container, settings: Settings) -> None:
+    from tests.support.world import PASSWORD, add_user, api_client, seed_tree
+
+    seed_tree(container)
+    add_user(container, "wz-office", Role.OFFICE, "500101")
+    runner = CliRunner()
+    env = _env(settings)
+    with api_client(container) as api:
+        token = api.token("wz-office")
+        assert api.get("/me", "wz-office").status_code == 200
+
+        weak = runner.invoke(cli, ["user", "passwd", "WZ-Office", "--password", "qwertyuiop"], env=env)
+        assert weak.exit_code == 1
+        assert "常见" in weak.output
+        changed = runner.invoke(cli, ["user", "passwd", "WZ-Office", "--password", "spruce larch cypress"], env=env)
+        assert changed.exit_code == 0, changed.output
+        assert api.get("/me", headers={"authorization": f"Bearer {token}"}).status_code == 401
+        api.forget()
+        api.token("wz-office", "spruce larch cypress")
+
+        disabled = runner.invoke(cli, ["user", "disable", "wz-office"], env=env)
+        assert disabled.exit_code == 0, disabled.output
+        assert api.get("/me", "wz-office").status_code == 401
+        assert (
+            api.post("/auth/token", json={"username": "wz-office", "password": "spruce larch cypress"}).status_code
+            == 401
+        )
+
+        listed = runner.invoke(cli, ["user", "list"], env=env)
+        assert listed.exit_code == 0, listed.output
+        assert listed.output.split("\n")[0].split("\t")[1:] == [
+            "wz-office",
+            "office",
+            "500101",
+            "disabled",
+            "万州区林长办",
+        ]
+
+        enabled = runner.invoke(cli, ["user", "enable", "wz-office"], env=env)
+        assert enabled.exit_code == 0, enabled.output
+        api.forget()
+        api.token("wz-office", "spruce larch cypress")
+
+    unknown = runner.invoke(cli, ["user", "disable", "nobody"], env=env)
+    assert unknown.exit_code == 1
+    assert "no account nobody" in unknown.output
+    assert PASSWORD not in listed.output
 
 
 def _free_port() -> int:

@@ -152,7 +152,13 @@ def test_appointment_with_an_account_signs_in_as_that_chief(api: Api) -> None:
     chief = appoint(api, "500101001", "赵林长", username="zhao", password="zhao-password")
     api.token("zhao", "zhao-password")
     me = api.get("/me", "zhao").json()
-    assert me == {"username": "zhao", "role": "chief", "jurisdiction_code": "500101001", "chief_id": chief["id"]}
+    assert me == {
+        "username": "zhao",
+        "role": "chief",
+        "jurisdiction_code": "500101001",
+        "chief_id": chief["id"],
+        "display_name": "赵林长",
+    }
 
 
 @pytest.mark.parametrize(

@@ -212,11 +212,11 @@ def test_issue_is_submitted_then_verified_by_the_level_above(api: Api) -> None:
     assert done["done_on"] == "2021-03-01"
     timeline = api.get(f"/tasks/{issue['id']}/timeline", "village").json()["items"]
     assert [(e["action"], e["actor"]) for e in timeline] == [
-        ("created", "gaosuntang"),
-        ("submitted", "village"),
-        ("sent_back", "gaosuntang"),
-        ("submitted", "village"),
-        ("verified", "wanzhou"),
+        ("created", "高笋塘街道林长"),
+        ("submitted", "示范村林长"),
+        ("sent_back", "高笋塘街道林长"),
+        ("submitted", "示范村林长"),
+        ("verified", "万州区林长"),
     ]
     assert timeline[2]["detail"]["reason"] == "伐桩未处理"
 

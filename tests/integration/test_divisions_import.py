@@ -227,3 +227,42 @@ def test_concurrent_chief_events_of_one_unit_leave_the_right_count(container: Co
                 select(units_table.c.active_chiefs).where(units_table.c.code == "500101")
             ).scalar_one()
         assert count == 1, f"round {round_number}: {count} chiefs in office"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "words"),
+    [
+        # GBK, as an older spreadsheet would save it: not UTF-8, found on the line of the first bad byte.
+        ("code,name,level,parent_code\n50,重庆市,city,\n500101,万州区,district,50\n".encode("gbk"), 2, "UTF-8"),
+        (
+            b"code,name,level,parent_code\n50,\xe9\x87\x8d\xe5\xba\x86\xe5\xb8\x82,city,\n500101,\xff\xfe,district,50\n",
+            3,
+            "UTF-8",
+        ),
+        (
+            ("code,name,level,parent_code\n50,重庆市,city,\n500101," + "林" * 140_000 + ",district,50\n").encode(),
+            3,
+            "128 KiB",
+        ),
+        ("code,name,level,parent_code\n50,重庆市,city,\n500101,万州\x00区,district,50\n".encode(), 3, "NUL"),
+    ],
+)
+def test_cli_refuses_unreadable_files_with_the_line_and_writes_nothing(
+    container: Container, settings: Settings, tmp_path: Path, content: bytes, line: int, words: str
+) -> None:
+    env = {
+        "LINZHANG_DATABASE_URL": settings.database_url,
+        "LINZHANG_PATHS_VAR_DIR": str(settings.var_path),
+        "LINZHANG_REDIS_URL": settings.redis.url,
+    }
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    before = level_counts(container)
+    rejected = CliRunner().invoke(cli, ["import", "divisions", str(bad)], env=env)
+    assert rejected.exit_code == 1, rejected.output
+    assert f"第{line}行" in rejected.output
+    assert words in rejected.output
+    assert "未导入任何数据" in rejected.output
+    assert "Traceback" not in rejected.output
+    assert rejected.exception is None or isinstance(rejected.exception, SystemExit)
+    assert level_counts(container) == before

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -72,6 +74,63 @@ def test_upgrade_twice_is_harmless(scratch_engine: Engine) -> None:
     upgrade(scratch_engine)
     with scratch_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def _insert_account(connection: Any, username: str, role: str, code: str | None, chief_id: int | None = None) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO identity_users (username, password_hash, role, jurisdiction_code, jurisdiction_path,"
+            " chief_id, grants, active, token_version, created_at)"
+            " VALUES (:username, 'x', :role, :code, '/50/', :chief_id, '', true, 0, :now)"
+        ),
+        {"username": username, "role": role, "code": code, "chief_id": chief_id, "now": datetime.now(UTC)},
+    )
+
+
+def test_account_lifecycle_migration_names_accounts_and_folds_usernames(scratch_engine: Engine) -> None:
+    upgrade(scratch_engine, "0002")
+    with scratch_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO jurisdictions_units (code, name, level, parent_code, path, active_chiefs, created_at,"
+                " updated_at) VALUES ('50', '重庆市', 'city', NULL, '/50/', 0, :now, :now)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO chiefs_chiefs (id, name, post, role, jurisdiction_code, jurisdiction_path, term_start,"
+                " active, created_at) VALUES (7, '王林长', '市长', 'general', '50', '/50/', '2021-01-01', true, :now)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+        _insert_account(connection, "City-Office", "office", "50")
+        _insert_account(connection, "wang", "chief", "50", chief_id=7)
+        connection.execute(
+            text(
+                "INSERT INTO tasks_sweeps (id, as_of, started_at, actor, escalated)"
+                " VALUES ('s1', :now, :now, 'City-Office', 0), ('s2', :now, :now, 'sweep', 0)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+    upgrade(scratch_engine)
+    with scratch_engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT username, display_name FROM identity_users")).all())
+        folded = set(connection.execute(text("SELECT username_folded FROM identity_users")).scalars())
+        actors = dict(connection.execute(text("SELECT id, actor FROM tasks_sweeps")).all())
+    assert rows == {"City-Office": "重庆市林长办", "wang": "王林长"}
+    assert folded == {"city-office", "wang"}
+    # What an account did before is shown by its name from now on.
+    assert actors == {"s1": "重庆市林长办", "s2": "sweep"}
+
+
+def test_account_lifecycle_migration_stops_on_usernames_differing_only_in_case(scratch_engine: Engine) -> None:
+    upgrade(scratch_engine, "0002")
+    with scratch_engine.begin() as connection:
+        _insert_account(connection, "Admin", "admin", None)
+        _insert_account(connection, "admin", "admin", None)
+    with pytest.raises(RuntimeError, match="Admin, admin"):
+        upgrade(scratch_engine)
 
 
 def test_the_assessment_history_is_filled_from_the_events_the_bus_holds(scratch_engine: Engine) -> None:

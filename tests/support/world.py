@@ -56,11 +56,10 @@ def add_user(
     grants: tuple[Action, ...] = (),
 ) -> int:
     with container.transaction() as session:
-        path = None
+        reference = None
         if code is not None:
             reference = container.lookup_jurisdiction(session, code)
             assert reference is not None
-            path = reference.path
         user = create_user(
             session,
             container.passwords,
@@ -69,8 +68,10 @@ def add_user(
             password=PASSWORD,
             role=role,
             jurisdiction_code=code,
-            jurisdiction_path=path,
+            jurisdiction_path=reference.path if reference else None,
             grants=grants,
+            jurisdiction_name=reference.name if reference else None,
+            jurisdiction_level=reference.level if reference else None,
         )
     return user.id
 

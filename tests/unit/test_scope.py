@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from linzhang.errors import NotFound, PermissionDenied
-from linzhang.identity.scope import Action, Principal, Role, authorize, can_read
+from linzhang.identity.scope import Action, Principal, Role, authorize, can_read, grant_refusal
 
 OWN = "/50/500101/"
 PLACES = {
@@ -92,6 +92,62 @@ def test_administrators_actions_are_403_for_everyone_else(role: Role, action: Ac
     with pytest.raises(PermissionDenied, match="只有系统管理员") as caught:
         authorize(Principal(3, "c", role, "50", path), action)
     assert caught.value.code == "admin_only"
+
+
+TOWNSHIP = "/50/500101/500101001/"
+CITY = "/50/"
+
+
+def integration_at(path: str, *grants: Action) -> Principal:
+    return Principal(9, "sys", Role.INTEGRATION, path.strip("/").split("/")[-1], path, grants=frozenset(grants))
+
+
+def test_a_granted_action_obeys_the_city_only_rule() -> None:
+    township = integration_at(TOWNSHIP, Action.ASSESS)
+    with pytest.raises(PermissionDenied):
+        authorize(township, Action.ASSESS, TOWNSHIP)  # vetoing itself
+    with pytest.raises(PermissionDenied):
+        authorize(township, Action.ASSESS, township.path)  # a city-wide run, authorized at its own level
+    authorize(integration_at(CITY, Action.ASSESS), Action.ASSESS, TOWNSHIP)
+
+
+@pytest.mark.parametrize(
+    "action", [Action.MANAGE_USERS, Action.RUN_SWEEP, Action.MANAGE_BUS, Action.MANAGE_JURISDICTIONS]
+)
+def test_a_grant_of_an_administrators_action_gives_nothing(action: Action) -> None:
+    with pytest.raises((PermissionDenied, NotFound)):
+        authorize(integration_at(CITY, action), action, TOWNSHIP)
+    with pytest.raises(PermissionDenied):
+        authorize(integration_at(CITY, action), action)
+
+
+def test_a_granted_action_keeps_the_offices_relation() -> None:
+    township = integration_at(TOWNSHIP, Action.VERIFY, Action.REPORT)
+    authorize(township, Action.VERIFY, TOWNSHIP + "500101001001/")
+    with pytest.raises(PermissionDenied):
+        authorize(township, Action.VERIFY, TOWNSHIP)  # verifying is for work from below
+    authorize(township, Action.REPORT, TOWNSHIP)
+    with pytest.raises(PermissionDenied):
+        authorize(township, Action.REPORT, TOWNSHIP + "500101001001/")  # reporting is for its own
+
+
+@pytest.mark.parametrize(
+    ("action", "path", "lowest", "refused"),
+    [
+        (Action.ASSESS, TOWNSHIP, False, True),
+        (Action.ASSESS, CITY, False, False),
+        (Action.MANAGE_USERS, CITY, False, True),
+        (Action.RUN_SWEEP, CITY, False, True),
+        (Action.MANAGE_BUS, CITY, False, True),
+        (Action.VERIFY, TOWNSHIP + "500101001001/", True, True),
+        (Action.SUPERVISE, TOWNSHIP + "500101001001/", True, True),
+        (Action.VERIFY, TOWNSHIP, False, False),
+        (Action.REPORT, TOWNSHIP + "500101001001/", True, False),
+        (Action.READ_EVENTS, TOWNSHIP, False, False),
+    ],
+)
+def test_grants_that_can_never_work_are_named(action: Action, path: str, lowest: bool, refused: bool) -> None:
+    assert (grant_refusal(action, path, lowest_level=lowest) is not None) is refused
 
 
 # 督办 (Action.SUPERVISE) for a district principal at /50/500101/: where the work's owner and its current

@@ -44,7 +44,7 @@ from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, Role, authorize, can_read
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import decode_cursor, page_of
+from linzhang.pagination import CursorRank, CursorText, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionRef
 
@@ -358,7 +358,7 @@ def compute(
                 status=DRAFT,
                 as_of=day,
                 computed_at=now,
-                computed_by=principal.username,
+                computed_by=principal.shown_as,
                 rubric_digest=ctx.rubric_digest,
                 assessed=0,
                 stale=False,
@@ -515,7 +515,7 @@ def publish(session: Session, principal: Principal, ctx: AssessmentContext, peri
     session.execute(
         runs.update()
         .where(runs.c.id == newest.id)
-        .values(status=PUBLISHED, published_at=ctx.clock.now(), published_by=principal.username)
+        .values(status=PUBLISHED, published_at=ctx.clock.now(), published_by=principal.shown_as)
     )
     return _run_view(session.execute(select(runs).where(runs.c.id == newest.id)).one())
 
@@ -592,12 +592,8 @@ def changes(
         assert row is not None  # the code came from one of the two
         items.append((LEVELS.index(row.level), code, Change(code, row.name, row.level, old_standing, new_standing)))
     items.sort(key=lambda item: (item[0], item[1]))
-    after_key = decode_cursor(cursor)
-    if after_key is not None:
-        try:
-            last = (int(after_key[0]), str(after_key[1]))
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+    last = decode_cursor(cursor, tuple[CursorRank, CursorText])
+    if last is not None:
         items = [item for item in items if (item[0], item[1]) > last]
     page = page_of(items, limit, lambda item: [item[0], item[1]])
     return Changes(period.key, base.version, other.version, [item[2] for item in page.items], page.next)
@@ -717,12 +713,9 @@ def list_scores(
     query = select(results).where(
         results.c.run_id == run.id, results.c.level == level, in_subtree(results.c.path, subtree_of(principal))
     )
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorText, CursorRank, CursorText])
     if after is not None:
-        try:
-            last_group, last_rank, last_code = str(after[0]), int(after[1]), str(after[2])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        last_group, last_rank, last_code = after
         query = query.where(
             (group_key > last_group)
             | ((group_key == last_group) & (rank_key > last_rank))
@@ -803,7 +796,7 @@ def record_veto(
             jurisdiction_code=code,
             path=path,
             reason=reason,
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             recorded_at=ctx.clock.now(),
         )
     )
@@ -859,7 +852,7 @@ def award_bonus(
             path=path,
             item=key,
             reason=reason,
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             recorded_at=ctx.clock.now(),
         )
     )

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import Id32, page_size
 from linzhang.container import Container
 from linzhang.domains.chiefs import service
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox
@@ -143,7 +143,7 @@ class ChiefController(Controller):
 
     @get("/{chief_id:int}", sync_to_thread=True)
     def get_chief(
-        self, chief_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, chief_id: FromPath[Id32], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> ChiefOut:
         with container.reading() as session:
             return _out(service.get_chief(session, principal, chief_id))
@@ -151,7 +151,7 @@ class ChiefController(Controller):
     @post("/{chief_id:int}/replace", sync_to_thread=True)
     def replace(
         self,
-        chief_id: FromPath[int],
+        chief_id: FromPath[Id32],
         data: JSONBody[Successor],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -174,7 +174,7 @@ class ChiefController(Controller):
     @post("/{chief_id:int}/end-term", status_code=200, sync_to_thread=True)
     def end_term(
         self,
-        chief_id: FromPath[int],
+        chief_id: FromPath[Id32],
         data: JSONBody[TermEnd],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],

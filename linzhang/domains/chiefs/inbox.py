@@ -18,7 +18,7 @@ from linzhang.domains.chiefs.tables import revisions_table as r
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
-from linzhang.pagination import decode_cursor, page_of
+from linzhang.pagination import CursorDate, CursorId64, decode_cursor, page_of
 from linzhang.paths import path_codes, path_of_codes
 from linzhang.references import JurisdictionLookup, JurisdictionRef
 from linzhang.vocabularies import KINDS, STATUSES, Vocabulary
@@ -217,12 +217,9 @@ def read_inbox(
         select(i.c.box, func.count()).where(i.c.jurisdiction_code == code, i.c.open.is_(True)).group_by(i.c.box)
     ):
         counts[row_box] = int(count)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
     if after is not None:
-        try:
-            deadline, last_id = dt.date.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        deadline, last_id = after
         query = query.where(or_(i.c.deadline > deadline, and_(i.c.deadline == deadline, i.c.id > last_id)))
     rows = session.execute(query.order_by(i.c.deadline, i.c.id).limit(limit + 1)).all()
     page = page_of(list(rows), limit, lambda row: [row.deadline.isoformat(), row.id])

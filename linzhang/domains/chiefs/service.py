@@ -28,7 +28,7 @@ from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.pagination import CursorId32, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree
 from linzhang.references import JurisdictionLookup
 
@@ -128,7 +128,9 @@ def _create(
     except InvalidAppointment as exc:
         raise _invalid(exc) from None
     if appointment.account is not None:
-        identity.validate_new_account(appointment.account.username, appointment.account.password)
+        identity.validate_new_account(
+            appointment.account.username, appointment.account.password, min_length=ctx.passwords.min_length
+        )
     chief = Chief(
         name=name,
         post=post,
@@ -154,6 +156,7 @@ def _create(
             jurisdiction_code=appointment.jurisdiction_code,
             jurisdiction_path=path,
             chief_id=chief.id,
+            display_name=chief.name,
         )
     return chief
 
@@ -314,10 +317,8 @@ def list_chiefs(
         query = query.where(in_subtree(Chief.jurisdiction_path, subtree_of(principal)))
     if active is not None:
         query = query.where(Chief.active.is_(active))
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, CursorId32)
     if after is not None:
-        if not isinstance(after, int):
-            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor")
         query = query.where(Chief.id > after)
     chiefs = list(session.execute(query.order_by(Chief.id).limit(limit + 1)).scalars())
     page = page_of(chiefs, limit, lambda chief: chief.id)

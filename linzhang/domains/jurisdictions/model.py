@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -76,6 +77,8 @@ def parse_division(code: str, name: str, level: str, parent_code: str | None, li
         raise InvalidDivision(f"{code}：名称为空", line, code="division_name_empty")
     if len(name) > NAME_MAX:
         raise InvalidDivision(f"{code}：名称超过{NAME_MAX}个字", line, code="division_name_too_long")
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        raise InvalidDivision(f"{code}：名称含有控制字符（如 NUL）", line, code="division_name_control_character")
     try:
         parsed_level = Level(level.strip())
     except ValueError:

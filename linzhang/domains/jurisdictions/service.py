@@ -24,7 +24,7 @@ from linzhang.domains.jurisdictions.tables import units_table as u
 from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.pagination import CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 
 
@@ -106,9 +106,9 @@ def list_subtree(
     query = select(*_COLUMNS).where(in_subtree(u.c.path, scope))
     if level is not None:
         query = query.where(u.c.level == level.value)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, CursorText)
     if after is not None:
-        query = query.where(u.c.path > str(after))
+        query = query.where(u.c.path > after)
     rows = session.execute(query.order_by(u.c.path).limit(limit + 1)).all()
     page = page_of(list(rows), limit, lambda row: row.path)
     return Page([_view(row) for row in page.items], page.next)

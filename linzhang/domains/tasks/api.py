@@ -11,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import Id64, OptionalId64, page_size
 from linzhang.container import Container
 from linzhang.domains.tasks import escalation, service, supervision
 from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
@@ -209,7 +209,7 @@ class TaskController(Controller):
         status: FromQuery[TaskStatus | None] = None,
         kind: FromQuery[TaskKind | None] = None,
         overdue: FromQuery[bool | None] = None,
-        parent_id: FromQuery[int | None] = None,
+        parent_id: FromQuery[OptionalId64] = None,
         plan_key: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
@@ -223,14 +223,14 @@ class TaskController(Controller):
 
     @get("/{task_id:int}", sync_to_thread=True)
     def get_task(
-        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> TaskOut:
         with container.reading() as session:
             return task_out(service.get_task(session, principal, _context(container), task_id))
 
     @get("/{task_id:int}/timeline", sync_to_thread=True)
     def timeline(
-        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> Timeline:
         """Every change to the task: who, what, when."""
         with container.reading() as session:
@@ -240,7 +240,7 @@ class TaskController(Controller):
     @post("/{task_id:int}/split", sync_to_thread=True)
     def split(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[Split],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -254,7 +254,7 @@ class TaskController(Controller):
     @post("/{task_id:int}/progress", status_code=200, sync_to_thread=True)
     def progress(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[Progress],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -272,7 +272,7 @@ class TaskController(Controller):
     @post("/{task_id:int}/complete", status_code=200, sync_to_thread=True)
     def complete(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[Completion],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -284,7 +284,7 @@ class TaskController(Controller):
     @post("/{task_id:int}/verify", status_code=200, sync_to_thread=True)
     def verify(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[Verification],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -368,7 +368,7 @@ class SupervisionController(Controller):
     @post("/{task_id:int}/comments", sync_to_thread=True)
     def comment(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[CommentIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -379,7 +379,7 @@ class SupervisionController(Controller):
     @post("/{task_id:int}/supervise", status_code=200, sync_to_thread=True)
     def supervise(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[SuperviseIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -392,7 +392,7 @@ class SupervisionController(Controller):
     @post("/{task_id:int}/summons", sync_to_thread=True)
     def summons(
         self,
-        task_id: FromPath[int],
+        task_id: FromPath[Id64],
         data: JSONBody[SummonsIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -512,7 +512,7 @@ class EscalationController(Controller):
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         with container.transaction() as session:
             result = escalation.sweep(
-                session, _context(container), data.as_of or container.clock.now(), principal.username, skew=skew
+                session, _context(container), data.as_of or container.clock.now(), principal.shown_as, skew=skew
             )
         return SweepOut(result.escalated, result.as_of, result.sweep_id)
 

@@ -50,7 +50,7 @@ from linzhang.domains.tasks.tables import Escalation, Task, TimelineEntry
 from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import Page, decode_cursor, page_of
+from linzhang.pagination import CursorDate, CursorId64, CursorText, Page, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import config_file, default_config_dir
@@ -465,12 +465,12 @@ def create_task(session: Session, principal: Principal, ctx: TasksContext, reque
         parent_id=None,
         plan_key=None,
         plan_point=None,
-        actor=principal.username,
+        actor=principal.shown_as,
         now=now,
     )
     session.add(task)
     session.flush()
-    record_change(session, task, now, principal.username, "created", kind=task.kind, due_date=task.due_date.isoformat())
+    record_change(session, task, now, principal.shown_as, "created", kind=task.kind, due_date=task.due_date.isoformat())
     publish(session, created_event(task, now))
     return views(session, [task], today, ctx.categories, calendar=ctx.calendar)[0]
 
@@ -510,7 +510,7 @@ def split_task(
                 parent_id=task.id,
                 plan_key=None,
                 plan_point=None,
-                actor=principal.username,
+                actor=principal.shown_as,
                 now=now,
             )
         )
@@ -522,7 +522,7 @@ def split_task(
         session,
         task,
         now,
-        principal.username,
+        principal.shown_as,
         "split",
         parts=[
             {"task_id": c.id, "jurisdiction_code": c.jurisdiction_code, "target_quantity": str(c.target_quantity)}
@@ -530,7 +530,7 @@ def split_task(
         ],
     )
     for child in created:
-        record_change(session, child, now, principal.username, "created", split_from=task.id)
+        record_change(session, child, now, principal.shown_as, "created", split_from=task.id)
     publish(
         session,
         TaskSplit(task=snapshot(task), child_ids=[c.id for c in created], occurred_at=now),
@@ -574,7 +574,7 @@ def report_progress(
         session,
         task,
         now,
-        principal.username,
+        principal.shown_as,
         "corrected" if outcome.lowered else "progress",
         completed_quantity=str(quantity),
         previous=str(previous),
@@ -587,7 +587,7 @@ def report_progress(
             task=snapshot(task),
             completed_quantity=quantity,
             target_quantity=task.target_quantity,
-            reported_by=principal.username,
+            reported_by=principal.shown_as,
             previous_quantity=previous,
             reason=outcome.reason,
             occurred_at=now,
@@ -595,16 +595,16 @@ def report_progress(
     ]
     if status is TaskStatus.SUBMITTED and was is not TaskStatus.SUBMITTED:
         task.submitted_on = today
-        record_change(session, task, now, principal.username, "submitted", reason="target reached")
-        events.append(TaskSubmitted(task=snapshot(task), submitted_by=principal.username, occurred_at=now))
+        record_change(session, task, now, principal.shown_as, "submitted", reason="target reached")
+        events.append(TaskSubmitted(task=snapshot(task), submitted_by=principal.shown_as, occurred_at=now))
     elif status is TaskStatus.OPEN and was is TaskStatus.SUBMITTED:
-        record_change(session, task, now, principal.username, "reopened", reason="below the target after a correction")
+        record_change(session, task, now, principal.shown_as, "reopened", reason="below the target after a correction")
     elif status is TaskStatus.DONE:
         # The top level has nobody above to accept its targets: reaching the figure closes them.
         task.done_on = today
         close_escalations(session, task, now)
-        record_change(session, task, now, principal.username, "done", reason="target reached")
-        events.append(_completed_event(task, today, principal.username, now))
+        record_change(session, task, now, principal.shown_as, "done", reason="target reached")
+        events.append(_completed_event(task, today, principal.shown_as, now))
     publish(session, *events)
     return get_task(session, principal, ctx, task_id)
 
@@ -625,13 +625,13 @@ def complete_task(
     changed(task, now)
     if status is TaskStatus.SUBMITTED:
         task.submitted_on = today
-        record_change(session, task, now, principal.username, "submitted", note=checked_note)
-        publish(session, TaskSubmitted(task=snapshot(task), submitted_by=principal.username, occurred_at=now))
+        record_change(session, task, now, principal.shown_as, "submitted", note=checked_note)
+        publish(session, TaskSubmitted(task=snapshot(task), submitted_by=principal.shown_as, occurred_at=now))
     else:
         task.done_on = today
         close_escalations(session, task, now)
-        record_change(session, task, now, principal.username, "done", note=checked_note)
-        publish(session, _completed_event(task, today, principal.username, now))
+        record_change(session, task, now, principal.shown_as, "done", note=checked_note)
+        publish(session, _completed_event(task, today, principal.shown_as, now))
     return get_task(session, principal, ctx, task_id)
 
 
@@ -652,13 +652,13 @@ def verify_task(
     if status is TaskStatus.DONE:
         task.done_on = today
         close_escalations(session, task, now)
-        record_change(session, task, now, principal.username, action, note=reason)
-        publish(session, _completed_event(task, today, principal.username, now))
+        record_change(session, task, now, principal.shown_as, action, note=reason)
+        publish(session, _completed_event(task, today, principal.shown_as, now))
     else:
         assert reason is not None
-        record_change(session, task, now, principal.username, "sent_back", reason=reason)
+        record_change(session, task, now, principal.shown_as, "sent_back", reason=reason)
         publish(
-            session, TaskSentBack(task=snapshot(task), reason=reason, sent_back_by=principal.username, occurred_at=now)
+            session, TaskSentBack(task=snapshot(task), reason=reason, sent_back_by=principal.shown_as, occurred_at=now)
         )
     return get_task(session, principal, ctx, task_id)
 
@@ -770,22 +770,15 @@ def list_tasks(
         query = query.where(Task.status != TaskStatus.DONE.value, Task.due_date < today)
     elif filters.overdue is False:
         query = query.where(or_(Task.status == TaskStatus.DONE.value, Task.due_date >= today))
-    after = decode_cursor(cursor)
     if by_due_date:
-        if after is not None:
-            try:
-                due, last_id = dt.date.fromisoformat(after[0]), int(after[1])
-            except (TypeError, ValueError, IndexError, KeyError):
-                raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        if (after_due := decode_cursor(cursor, tuple[CursorDate, CursorId64])) is not None:
+            due, last_id = after_due
             query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
         query = query.order_by(Task.due_date, Task.id)
         key: Any = lambda task: [task.due_date.isoformat(), task.id]  # noqa: E731
     else:
-        if after is not None:
-            try:
-                path, last_id = str(after[0]), int(after[1])
-            except (TypeError, ValueError, IndexError, KeyError):
-                raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        if (after_path := decode_cursor(cursor, tuple[CursorText, CursorId64])) is not None:
+            path, last_id = after_path
             query = query.where(
                 or_(Task.jurisdiction_path > path, and_(Task.jurisdiction_path == path, Task.id > last_id))
             )

@@ -39,7 +39,7 @@ from linzhang.domains.tasks.tables import Escalation, Summons, Task
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import decode_cursor, encode_cursor
+from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
 from linzhang.vocabularies import KINDS, STATUSES
 
@@ -141,12 +141,9 @@ def escalation_board(
     }
     labels = ctx.policy.buckets()
     query = select(Task).where(held)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
     if after is not None:
-        try:
-            due, last_id = dt.date.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise InvalidInput("翻页游标无效", code="cursor_invalid", field="cursor") from None
+        due, last_id = after
         query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
     tasks = list(session.execute(query.order_by(Task.due_date, Task.id).limit(limit + 1)).scalars())
     more = len(tasks) > limit
@@ -280,8 +277,8 @@ def comment(session: Session, principal: Principal, ctx: TasksContext, task_id: 
     body = _text(text, "text")
     now = ctx.clock.now()
     changed(task, now)
-    record_change(session, task, now, principal.username, "commented", text=body)
-    publish(session, TaskCommented(task=snapshot(task), author=principal.username, text=body, occurred_at=now))
+    record_change(session, task, now, principal.shown_as, "commented", text=body)
+    publish(session, TaskCommented(task=snapshot(task), author=principal.shown_as, text=body, occurred_at=now))
     return get_task(session, principal, ctx, task_id)
 
 
@@ -314,12 +311,12 @@ def supervise(
     task.escalation_due_date = deadline
     task.next_escalation_on = deadline
     changed(task, now)
-    record_change(session, task, now, principal.username, "supervised", note=body, new_due_date=deadline.isoformat())
+    record_change(session, task, now, principal.shown_as, "supervised", note=body, new_due_date=deadline.isoformat())
     publish(
         session,
         TaskSupervised(
             task=snapshot(task),
-            supervisor=principal.username,
+            supervisor=principal.shown_as,
             supervisor_code=principal.jurisdiction_code or "",
             note=body,
             new_due_date=deadline,
@@ -456,7 +453,7 @@ def summon(
         session,
         task,
         now,
-        principal.username,
+        principal.shown_as,
         "summons_planned",
         summons_id=summons.id,
         planned_on=plan.planned_on.isoformat(),
@@ -468,7 +465,7 @@ def summon(
         TaskSummonsPlanned(
             task=snapshot(task),
             summons_id=summons.id,
-            planned_by=principal.username,
+            planned_by=principal.shown_as,
             summoning_code=summoning_code,
             summoned_code=summons.summoned_code,
             summoned_path=summons.summoned_path,
@@ -544,7 +541,7 @@ def _new_summons(
         summoned_code=task.jurisdiction_code,
         summoned_path=task.jurisdiction_path,
         attendees=json.dumps(list(attendees), ensure_ascii=False),
-        created_by=principal.username,
+        created_by=principal.shown_as,
         created_at=now,
         updated_at=now,
     )
@@ -559,7 +556,7 @@ def _publish_held(session: Session, principal: Principal, task: Task, summons: S
         session,
         task,
         now,
-        principal.username,
+        principal.shown_as,
         "summons",
         summons_id=summons.id,
         held_on=summons.held_on.isoformat(),
@@ -571,7 +568,7 @@ def _publish_held(session: Session, principal: Principal, task: Task, summons: S
         session,
         TaskSummonsRecorded(
             task=snapshot(task),
-            recorded_by=principal.username,
+            recorded_by=principal.shown_as,
             summoning_code=summons.summoning_code,
             held_on=summons.held_on,
             note=summons.minutes,
