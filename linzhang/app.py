@@ -28,10 +28,6 @@ from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
-from linzhang.domains.assessments.api import AssessmentController
-from linzhang.domains.chiefs.api import ChiefController, InboxController
-from linzhang.domains.jurisdictions.api import JurisdictionController
-from linzhang.domains.tasks.api import EscalationController, SupervisionController, TaskController
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.settings import Settings, load_settings
@@ -39,20 +35,19 @@ from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 
 API_PREFIX = "/api/v1"
-API_CONTROLLERS: list[ControllerRouterHandler] = [
+# The platform's own controllers; each domain brings its own (linzhang.domain.Domain.controllers).
+PLATFORM_CONTROLLERS: list[ControllerRouterHandler] = [
     IdentityController,
-    JurisdictionController,
-    ChiefController,
-    InboxController,
-    TaskController,
-    SupervisionController,
-    EscalationController,
-    AssessmentController,
     EventFeedController,
     BusController,
     ClockController,
     VocabularyController,
 ]
+
+
+def api_controllers(container: Container) -> list[ControllerRouterHandler]:
+    """Every controller under the API prefix: the platform's, then each installed domain's."""
+    return [*PLATFORM_CONTROLLERS, *(c for domain in container.domains for c in domain.controllers())]
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
@@ -98,12 +93,21 @@ def create_app(
 
     # Bearer tokens guard the API; the pages (linzhang.web) sign people in with a session cookie.
     api = Router(
-        path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
+        path=API_PREFIX,
+        route_handlers=[*api_controllers(container), *extra_routes],
+        middleware=[authentication_middleware],
     )
     # Prometheus text for an administrator's bearer token (or a separate port, see linzhang.monitoring).
     metrics_router = Router(path="/metrics", route_handlers=[metrics], middleware=[authentication_middleware])
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics_router, api, pages_router(), static_router()],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics_router,
+            api,
+            pages_router([p for domain in container.domains for p in domain.pages()]),
+            static_router(),
+        ],
         template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,

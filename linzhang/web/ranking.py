@@ -23,8 +23,7 @@ LEVELS = ("city", "district", "township", "village")
 
 
 def _context(container: Container) -> assessments.AssessmentContext:
-    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
-    return assessments.AssessmentContext(container.clock, rubric, digest)
+    return container.context(assessments.AssessmentContext)
 
 
 def _levels_for(viewer: Viewer) -> list[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from litestar import Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from linzhang.web.board import BoardController
 from linzhang.web.coverage import CoverageController
@@ -18,10 +21,18 @@ from linzhang.web.work import WorkController
 STATIC_PATH = "/static"
 
 
-def pages_router() -> Router:
+def pages_router(domain_pages: Sequence[ControllerRouterHandler] = ()) -> Router:
+    """The shared pages, and the pages the installed domains bring (linzhang.domain.Domain.pages)."""
     return Router(
         path="/",
-        route_handlers=[SignInController, WorkController, BoardController, CoverageController, RankingController],
+        route_handlers=[
+            SignInController,
+            WorkController,
+            BoardController,
+            CoverageController,
+            RankingController,
+            *domain_pages,
+        ],
         dependencies={"viewer": Provide(provide_viewer)},
         exception_handlers=exception_handlers,
         include_in_schema=False,

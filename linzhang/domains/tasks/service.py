@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI, Clock
-from linzhang.container import Container
 from linzhang.contracts import (
     TaskCompleted,
     TaskCreated,
@@ -74,17 +73,6 @@ class TasksContext:
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()
-
-    @classmethod
-    def of(cls, container: Container) -> TasksContext:
-        """The context for a process: its clock and calendar, and config/escalation.toml."""
-        return cls(
-            container.clock,
-            container.calendar,
-            container.lookup_jurisdiction,
-            policy_at(container.settings.config_path),
-            categories_at(container.settings.config_path),
-        )
 
 
 @functools.cache
