@@ -21,6 +21,7 @@ from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.metrics import metrics
+from linzhang.api.openapi import describe_operations
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
@@ -122,7 +123,8 @@ def create_app(
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
-            security=[{"bearer": []}],
+            # Each operation says whether it needs the token, and its docstring describes it
+            # (linzhang.api.openapi.describe_operations).
             # Served from the package: the viewer works where no CDN is reachable (an office intranet).
             render_plugins=[
                 SwaggerRenderPlugin(
@@ -138,6 +140,7 @@ def create_app(
         # Errors are logged once, by the problem-details handler, through structlog.
         logging_config=None,
     )
+    describe_operations(app)
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
