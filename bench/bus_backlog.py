@@ -272,7 +272,7 @@ def last_delivery(engine: Engine) -> int:
 def sweep(container: Container, ctx: TasksContext, as_of: dt.datetime) -> tuple[int, float]:
     started = time.perf_counter()
     with container.transaction() as session:
-        result = escalation.sweep(session, ctx, as_of)
+        result = escalation.sweep(session, escalation.SWEEPER, ctx, as_of)
     return result.escalated, time.perf_counter() - started
 
 

@@ -278,7 +278,9 @@ def timed_sweep(container: Container, ctx: TasksContext, as_of: dt.datetime) -> 
         begun = time.perf_counter()
         session.begin()
         # Later runs sweep a few milliseconds after the fixed clock: within the allowed clock skew.
-        result = escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
+        result = escalation.sweep(
+            session, escalation.SWEEPER, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds)
+        )
         called = time.perf_counter()
         session.commit()
         committed = time.perf_counter()
@@ -1262,7 +1264,9 @@ def explain_empty(container: Container, ctx: TasksContext, as_of: dt.datetime) -
     recorder = Recorder(container.engine)
     with recorder.recording(), container.session_factory() as session:
         session.begin()
-        escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
+        escalation.sweep(
+            session, escalation.SWEEPER, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds)
+        )
         session.rollback()
     statement = next(s for s in recorder.statements if step_name(s.sql).startswith("escalations"))
     with container.engine.connect() as connection:

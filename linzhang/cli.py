@@ -191,6 +191,11 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
     from linzhang.domains.tasks.escalation import sweep as run_sweep
     from linzhang.domains.tasks.service import TasksContext
     from linzhang.errors import LinzhangError
+    from linzhang.identity import Action
+    from linzhang.identity.scope import system_actor
+
+    # The operator's command runs as a system actor, recorded as "cli" as before.
+    OPERATOR = system_actor("cli-sweep", Action.RUN_SWEEP, name="cli")
 
     with _container(ctx) as container:
         if as_of is None:
@@ -205,7 +210,7 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, container.context(TasksContext), when, "cli", skew=skew)
+                result = run_sweep(session, OPERATOR, container.context(TasksContext), when, skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"escalated {result.escalated} tasks as of {result.as_of.isoformat()}")
@@ -333,7 +338,7 @@ def import_divisions(ctx: _Context, file: Path) -> None:
 @pass_context
 def import_plan(ctx: _Context, file: Path) -> None:
     """Create the city-level tasks of an annual work plan (config/plans/*.toml), idempotently."""
-    from linzhang.domains.tasks.plans import PlanError, read_plan
+    from linzhang.domains.tasks.plans import PlanError, importer, read_plan
     from linzhang.domains.tasks.plans import import_plan as run_import
     from linzhang.domains.tasks.service import TasksContext
 
@@ -342,7 +347,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
         try:
             plan = read_plan(file)
             with container.transaction() as session:
-                report = run_import(session, context, plan)
+                report = run_import(session, importer(plan), context, plan)
         except PlanError as exc:
             raise click.ClickException(f"{exc}；未导入任何数据") from None
     click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")

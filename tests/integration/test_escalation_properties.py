@@ -22,7 +22,7 @@ from linzhang.bus import consume_delivery
 from linzhang.bus.relay import OutgoingDelivery, relay_pending
 from linzhang.clock import FixedClock
 from linzhang.domains.chiefs.tables import inbox_table
-from linzhang.domains.tasks.escalation import sweep
+from linzhang.domains.tasks.escalation import SWEEPER, sweep
 from linzhang.domains.tasks.escalation_rules import LEVELS
 from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.service import CreateTask, TasksContext, complete_task, create_task, verify_task
@@ -80,7 +80,7 @@ def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, databas
             clock.advance(dt.timedelta(days=days, hours=hours))
             before = self._tasks()
             with container.transaction() as session:
-                sweep(session, context, clock.now())
+                sweep(session, SWEEPER, context, clock.now())
             after = self._tasks()
             for task_id, task in after.items():
                 old, new = LEVELS.index(before[task_id].holder_level), LEVELS.index(task.holder_level)

@@ -33,7 +33,7 @@ def _jobs(runtime: Runtime, context: TasksContext) -> Sequence[Job]:
     def sweep_now() -> int:
         try:
             with runtime.session_factory() as session, session.begin():
-                return escalation.sweep(session, context, runtime.clock.now()).escalated
+                return escalation.sweep(session, escalation.SWEEPER, context, runtime.clock.now()).escalated
         except Conflict as exc:
             # Another scheduler's sweep got in first with a later as_of: this run has nothing to add.
             # Logged and skipped; the next run sweeps as usual.

@@ -28,9 +28,12 @@ from linzhang.domains.tasks.tables import sweeps_table as sw
 from linzhang.domains.tasks.tables import tasks_table as t
 from linzhang.domains.tasks.tables import timeline_table as tl
 from linzhang.errors import Conflict, InvalidInput
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import system_actor
 from linzhang.paths import path_codes
 
-SWEEP_ACTOR = "escalation-sweep"
+# The periodic sweep's system actor; its acts are recorded as "escalation-sweep", as ever.
+SWEEPER = system_actor("escalation-sweep", Action.RUN_SWEEP, name="escalation-sweep")
 # A sweep that moved at least this many tasks refreshes the table's planner statistics.
 REFRESH_STATISTICS_AFTER = 10_000
 
@@ -84,16 +87,19 @@ def check_as_of(as_of: dt.datetime, now: dt.datetime, skew: dt.timedelta) -> Non
 
 def sweep(
     session: Session,
+    principal: Principal,
     ctx: TasksContext,
     as_of: dt.datetime,
-    actor: str = SWEEP_ACTOR,
     *,
     skew: dt.timedelta = dt.timedelta(0),
 ) -> SweepResult:
     """Escalate every open task past its due (or escalation due) date one level up from its holder.
 
-    ``as_of`` may lie in the past (catching up after downtime) but not after now plus ``skew``.
+    ``as_of`` may lie in the past (catching up after downtime) but not after now plus ``skew``. Run by
+    an administrator, or by the system (:data:`SWEEPER`); it is recorded under the principal's name.
     """
+    authorize(principal, Action.RUN_SWEEP)
+    actor = principal.shown_as
     if as_of.tzinfo is None:
         raise InvalidInput(
             "as_of 须带时区（如 2021-07-01T00:00:00+08:00）", code="as_of_without_timezone", field="as_of"

@@ -24,6 +24,8 @@ from linzhang.domains.tasks.model import (
 )
 from linzhang.domains.tasks.service import TasksContext, created_event, new_task, record_change
 from linzhang.domains.tasks.tables import Plan, Task
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import system_actor
 from linzhang.vocabularies import Vocabulary
 
 
@@ -98,13 +100,21 @@ def check_plan_categories(plan: PlanFile, categories: Vocabulary) -> None:
             raise PlanError(f"plan {plan.plan.key}: point {point.key}: {exc}") from None
 
 
-def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanReport:
-    """Create the plan's tasks at its jurisdiction; points imported before are left as they are."""
+def importer(plan: PlanFile) -> Principal:
+    """The system actor that imports a plan: it assigns work and is recorded as ``plan:<key>``."""
+    return system_actor(f"plan:{plan.plan.key}", Action.ASSIGN_WORK, name=f"plan:{plan.plan.key}")
+
+
+def import_plan(session: Session, principal: Principal, ctx: TasksContext, plan: PlanFile) -> PlanReport:
+    """Create the plan's tasks at its jurisdiction; points imported before are left as they are.
+
+    Run by the command line as the plan's own system actor (:func:`importer`)."""
     header = plan.plan
     check_plan_categories(plan, ctx.categories)
     jurisdiction = ctx.lookup_jurisdiction(session, header.jurisdiction_code)
     if jurisdiction is None:
         raise PlanError(f"计划 {header.key}：辖区 {header.jurisdiction_code} 不存在，请先导入行政区划")
+    authorize(principal, Action.ASSIGN_WORK, jurisdiction.path, what="jurisdiction")
     now = ctx.clock.now()
     if session.get(Plan, header.key) is None:
         session.add(
@@ -119,7 +129,7 @@ def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanRepo
         )
         session.flush()
     existing = set(session.execute(select(Task.plan_point).where(Task.plan_key == header.key)).scalars())
-    actor = f"plan:{header.key}"
+    actor = principal.shown_as
     created: list[Task] = []
     for point in plan.points:
         if point.key in existing:

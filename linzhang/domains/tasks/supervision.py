@@ -36,7 +36,7 @@ from linzhang.domains.tasks.service import (
     snapshot,
 )
 from linzhang.domains.tasks.tables import Escalation, Summons, Task
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
+from linzhang.errors import Conflict, InvalidInput, NotFound, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
@@ -109,9 +109,7 @@ def escalation_board(
         raise InvalidInput(
             "层级须为 city（市）、district（区县）或 township（乡镇街道）", code="level_invalid", field="level"
         )
-    if not principal.is_admin and LEVELS.index(level) < LEVELS.index(_level_of(principal.path)):
-        raise PermissionDenied("只有本层级及以上可以查看该层级的督办看板", code="board_level_above")
-    authorize(principal, Action.READ, subtree_of(principal), what="board")
+    authorize(principal, Action.READ_BOARD, subtree_of(principal), what="board", level_depth=LEVELS.index(level) + 1)
     today = ctx.today()
     held = and_(
         Task.status != TaskStatus.DONE.value,
