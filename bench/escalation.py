@@ -99,8 +99,10 @@ from linzhang.clock import SHANGHAI, FixedClock, SystemClock  # noqa: E402
 from linzhang.contracts import TaskEscalated  # noqa: E402
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox  # noqa: E402
 from linzhang.domains.chiefs.tables import inbox_table, revisions_table  # noqa: E402
+from linzhang.domains.tasks.context import TasksContext, policy_at  # noqa: E402
 from linzhang.domains.tasks.escalation_rules import LEVELS, level_above, levels_between  # noqa: E402
-from linzhang.domains.tasks.service import TasksContext, changed, policy_at, record_change, snapshot  # noqa: E402
+from linzhang.domains.tasks.events import snapshot  # noqa: E402
+from linzhang.domains.tasks.records import changed, record_change  # noqa: E402
 from linzhang.domains.tasks.tables import (  # noqa: E402
     Escalation,
     Sweep,

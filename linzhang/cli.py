@@ -188,8 +188,8 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
     """Run one escalation sweep now (or as of a given time, to catch up after downtime)."""
     import datetime as dt
 
+    from linzhang.domains.tasks.context import TasksContext
     from linzhang.domains.tasks.escalation import sweep as run_sweep
-    from linzhang.domains.tasks.service import TasksContext
     from linzhang.errors import LinzhangError
     from linzhang.identity import Action
     from linzhang.identity.scope import system_actor
@@ -338,9 +338,9 @@ def import_divisions(ctx: _Context, file: Path) -> None:
 @pass_context
 def import_plan(ctx: _Context, file: Path) -> None:
     """Create the city-level tasks of an annual work plan (config/plans/*.toml), idempotently."""
+    from linzhang.domains.tasks.context import TasksContext
     from linzhang.domains.tasks.plans import PlanError, importer, read_plan
     from linzhang.domains.tasks.plans import import_plan as run_import
-    from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
         context = container.context(TasksContext)

@@ -35,13 +35,12 @@ from linzhang.domains.chiefs.model import ChiefRole
 from linzhang.domains.jurisdictions.importer import read_division_file
 from linzhang.domains.jurisdictions.model import Division, Level
 from linzhang.domains.jurisdictions.service import import_divisions
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import sweep
 from linzhang.domains.tasks.model import SplitPart, TaskKind
 from linzhang.domains.tasks.plans import PlanFile, import_plan, importer, read_plan
 from linzhang.domains.tasks.service import (
     CreateTask,
-    TasksContext,
-    TaskView,
     complete_task,
     create_task,
     report_progress,
@@ -49,6 +48,7 @@ from linzhang.domains.tasks.service import (
     verify_task,
 )
 from linzhang.domains.tasks.tables import Task
+from linzhang.domains.tasks.views import TaskView
 from linzhang.identity import Action, Principal, Role
 from linzhang.identity.scope import system_actor
 from linzhang.identity.service import create_user

@@ -14,8 +14,8 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
 from linzhang.container import Container
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import SWEEPER, sweep
-from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import escalations_table
 from linzhang.identity import Role
 from linzhang.settings import Settings

@@ -21,8 +21,8 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock, TestClock
 from linzhang.container import Container
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import sweep
-from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import sweeps_table
 from linzhang.identity import Action, Role
 from linzhang.identity.scope import system_actor

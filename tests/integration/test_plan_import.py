@@ -14,8 +14,8 @@ from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.plans import PlanError, check_plan_categories, import_plan, importer, read_plan
-from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import Task
 from linzhang.settings import DEFAULTS_DIR, Settings
 from linzhang.vocabularies import load_categories

@@ -23,10 +23,10 @@ from linzhang.bootstrap import bootstrap
 from linzhang.bus import consume_delivery
 from linzhang.bus.relay import OutgoingDelivery, relay_pending
 from linzhang.clock import FixedClock
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import SplitPart, TaskKind
 from linzhang.domains.tasks.service import (
     CreateTask,
-    TasksContext,
     complete_task,
     create_task,
     report_progress,

@@ -13,8 +13,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from linzhang.api.schemas import Id64, OptionalId64, page_size
 from linzhang.container import Container
-from linzhang.domains.tasks import escalation, service, supervision
+from linzhang.domains.tasks import escalation, listing, service, supervision
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
+from linzhang.domains.tasks.views import TaskView
 from linzhang.identity import Principal
 
 
@@ -130,7 +132,7 @@ def number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def task_out(view: service.TaskView) -> TaskOut:
+def task_out(view: TaskView) -> TaskOut:
     return TaskOut(
         id=view.id,
         title=view.title,
@@ -171,8 +173,8 @@ def task_out(view: service.TaskView) -> TaskOut:
     )
 
 
-def _context(container: Container) -> service.TasksContext:
-    return container.context(service.TasksContext)
+def _context(container: Container) -> TasksContext:
+    return container.context(TasksContext)
 
 
 class TaskController(Controller):
@@ -215,10 +217,10 @@ class TaskController(Controller):
         limit: FromQuery[int | None] = None,
     ) -> TaskPage:
         """Tasks in the caller's subtree; one jurisdiction's own are sorted by due date."""
-        filters = service.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
+        filters = listing.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
         size = page_size(container, limit)
         with container.reading() as session:
-            page = service.list_tasks(session, principal, _context(container), filters, cursor, size)
+            page = listing.list_tasks(session, principal, _context(container), filters, cursor, size)
         return TaskPage([task_out(view) for view in page.items], page.next)
 
     @get("/{task_id:int}", sync_to_thread=True)

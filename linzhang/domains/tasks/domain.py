@@ -10,7 +10,7 @@ from litestar.types import ControllerRouterHandler
 from linzhang.bus import SubscriberRegistry
 from linzhang.domain import Domain, Job, Runtime
 from linzhang.domains.tasks import consumers, escalation
-from linzhang.domains.tasks.service import TasksContext, policy_at
+from linzhang.domains.tasks.context import TasksContext, policy_at
 from linzhang.errors import Conflict
 from linzhang.vocabularies import categories_at
 

@@ -21,8 +21,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskEscalated, TaskSnapshot
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation_rules import LEVELS, levels_between
-from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import escalations_table as e
 from linzhang.domains.tasks.tables import sweeps_table as sw
 from linzhang.domains.tasks.tables import tasks_table as t

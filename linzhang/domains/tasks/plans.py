@@ -14,15 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.events import created_event
 from linzhang.domains.tasks.model import (
+    CheckedTask,
     TaskKind,
     TaskRuleError,
-    TaskStatus,
     check_category,
     check_quantity,
     check_text,
 )
-from linzhang.domains.tasks.service import TasksContext, created_event, new_task, record_change
+from linzhang.domains.tasks.records import record_change, task_row
 from linzhang.domains.tasks.tables import Plan, Task
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import system_actor
@@ -148,25 +150,24 @@ def import_plan(session: Session, principal: Principal, ctx: TasksContext, plan:
             )
         except TaskRuleError as exc:
             raise PlanError(f"计划 {header.key}：{exc}") from None
-        task = new_task(
+        fields = CheckedTask(
             title=point.title,
             kind=TaskKind(point.kind),
-            status=TaskStatus.OPEN,
-            code=jurisdiction.code,
-            path=jurisdiction.path,
-            level=jurisdiction.level,
             due_date=point.due_date or header.default_due_date,
             target_quantity=quantity,
             unit=point.unit,
             description=description,
             category=point.category,
             lead_department="、".join(point.lead_departments) or None,
-            cooperating=point.cooperating_departments,
-            parent_id=None,
-            plan_key=header.key,
-            plan_point=point.key,
+        )
+        task = task_row(
+            fields,
+            jurisdiction,
             actor=actor,
             now=now,
+            plan_key=header.key,
+            plan_point=point.key,
+            cooperating=point.cooperating_departments,
         )
         created.append(task)
     session.add_all(created)

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
@@ -15,7 +15,10 @@ from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRecorded, TaskSupervised
 from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation_rules import LEVELS
+from linzhang.domains.tasks.events import snapshot
+from linzhang.domains.tasks.listing import BY_DUE_DATE
 from linzhang.domains.tasks.model import (
     PLACE_MAX,
     TEXT_MAX,
@@ -26,20 +29,13 @@ from linzhang.domains.tasks.model import (
     check_supervision,
     check_text,
 )
-from linzhang.domains.tasks.service import (
-    TasksContext,
-    TaskView,
-    changed,
-    escalations_of,
-    get_task,
-    record_change,
-    snapshot,
-)
+from linzhang.domains.tasks.records import changed, record_change
+from linzhang.domains.tasks.service import get_task
 from linzhang.domains.tasks.tables import Escalation, Summons, Task
+from linzhang.domains.tasks.views import TaskView, escalations_of
 from linzhang.errors import Conflict, InvalidInput, NotFound, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
 from linzhang.vocabularies import KINDS, STATUSES
 
@@ -138,14 +134,8 @@ def escalation_board(
         for index, count in session.execute(select(bucket, func.count()).where(held).group_by(bucket))
     }
     labels = ctx.policy.buckets()
-    query = select(Task).where(held)
-    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
-    if after is not None:
-        due, last_id = after
-        query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
-    tasks = list(session.execute(query.order_by(Task.due_date, Task.id).limit(limit + 1)).scalars())
-    more = len(tasks) > limit
-    tasks = tasks[:limit]
+    page = BY_DUE_DATE.page(session, select(Task).where(held), cursor, limit, scalars=True)
+    tasks: list[Task] = page.items
     climbs = escalations_of(session, [task.id for task in tasks])
     paths = {task.id: path_codes(task.jurisdiction_path) for task in tasks}
     ladders = {task.id: [task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])] for task in tasks}
@@ -191,7 +181,7 @@ def escalation_board(
         ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
-        next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
+        next=page.next,
     )
 
 
