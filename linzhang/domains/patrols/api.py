@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter, RawBody
 
 from linzhang.api.schemas import Id32, Id64, page_size
 from linzhang.container import Container
@@ -319,10 +319,10 @@ class PatrolController(Controller):
     def upload(
         self,
         request: Request,  # type: ignore[type-arg]
-        body: bytes,
+        body: RawBody,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        track_format: Annotated[str | None, Parameter(query="format")] = None,
+        track_format: Annotated[str | None, QueryParameter(name="format")] = None,
     ) -> PatrolOut:
         """Record a whole patrol from a GPX file or a GeoJSON track (the request body; ``format=gpx`` or
         ``geojson``, else told from the content). It is judged at once; the track can never be edited."""
