@@ -1,7 +1,7 @@
 """patrols: rangers, patrols, track points, point batches, patrol areas
 
-Revision ID: 0010_patrols
-Revises: 0005_account_lifecycle
+Revision ID: 0011_patrols
+Revises: 0010_report_intake
 Create Date: 2026-12-01 22:30:45.805078
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from linzhang.db.base import UTCDateTime
 
-revision: str = "0010_patrols"
-down_revision: str | None = "0005_account_lifecycle"
+revision: str = "0011_patrols"
+down_revision: str | None = "0010_report_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
