@@ -31,6 +31,7 @@ from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
+from linzhang.media.api import PhotoController
 from linzhang.settings import Settings, load_settings
 from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
@@ -43,6 +44,7 @@ PLATFORM_CONTROLLERS: list[ControllerRouterHandler] = [
     BusController,
     ClockController,
     VocabularyController,
+    PhotoController,
 ]
 
 

@@ -20,6 +20,7 @@ from linzhang.domains.jurisdictions import public as jurisdictions_public
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.throttle import login_throttle
 from linzhang.identity.tokens import Tokens
+from linzhang.media.store import store_for
 from linzhang.settings import Settings, ensure_secret_key
 from linzhang.workdays import entries_in, load_calendar
 
@@ -38,7 +39,7 @@ log = structlog.get_logger("linzhang.bootstrap")
 # The installed domains, in the order their subscribers and jobs are registered: each is a folder
 # linzhang/domains/<name>/ whose domain.py declares DOMAIN (linzhang.domain). Adding a domain is one
 # entry here and a migration (docs/architecture.md, "Adding a domain").
-INSTALLED_DOMAINS = ("jurisdictions", "chiefs", "tasks", "assessments")
+INSTALLED_DOMAINS = ("jurisdictions", "chiefs", "tasks", "assessments", "patrols")
 
 
 def installed_domains() -> tuple[Domain[Any], ...]:
@@ -53,7 +54,13 @@ def installed_domains() -> tuple[Domain[Any], ...]:
 
 
 # The platform's own tables, beside the domains'.
-PLATFORM_TABLES = ("linzhang.bus.tables", "linzhang.clock", "linzhang.identity.tables", "linzhang.workdays")
+PLATFORM_TABLES = (
+    "linzhang.bus.tables",
+    "linzhang.clock",
+    "linzhang.identity.tables",
+    "linzhang.media.tables",
+    "linzhang.workdays",
+)
 
 
 def import_table_modules() -> None:
@@ -99,7 +106,8 @@ def bootstrap(
     domains = installed_domains()
     # Each domain builds its context once (reading, and so validating, its configuration at start-up).
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
-    runtime = Runtime(settings, clock, calendar, passwords, jurisdictions_public.lookup, session_factory)
+    photos = store_for(settings)
+    runtime = Runtime(settings, clock, calendar, passwords, jurisdictions_public.lookup, session_factory, photos)
     contexts = {domain.name: domain.context(runtime) if domain.context else None for domain in domains}
     for domain in domains:
         if domain.subscribe is not None:
@@ -119,6 +127,7 @@ def bootstrap(
         lookup_jurisdiction=jurisdictions_public.lookup,
         calendar=calendar,
         login_throttle=login_throttle(settings, session_factory, SystemClock()),
+        photos=photos,
         domains=domains,
         contexts={type(context): context for context in contexts.values() if context is not None},
     )

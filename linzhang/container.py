@@ -16,6 +16,7 @@ from linzhang.domain import Domain
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.throttle import LoginThrottle
 from linzhang.identity.tokens import Tokens
+from linzhang.media.store import PhotoStore
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import Settings
 from linzhang.workdays import WorkCalendar
@@ -39,6 +40,8 @@ class Container:
     lookup_jurisdiction: JurisdictionLookup
     calendar: WorkCalendar
     login_throttle: LoginThrottle
+    # Where photos' bytes live ([media] store): the photo routes read it, domains store through it.
+    photos: PhotoStore
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
     # The installed domains (linzhang.bootstrap.INSTALLED_DOMAINS) and the contexts they built.

@@ -32,6 +32,7 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.clock import Clock
 from linzhang.identity import Principal
 from linzhang.identity.passwords import Passwords
+from linzhang.media.store import PhotoStore
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import Settings
 from linzhang.workdays import WorkCalendar
@@ -53,6 +54,8 @@ class Runtime:
     lookup_jurisdiction: JurisdictionLookup
     # Sessions on the process's database, bound to its bus (what a job opens its transactions on).
     session_factory: sessionmaker[Session]
+    # Where photos' bytes live ([media] store; see linzhang.media).
+    photos: PhotoStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler
 
 from linzhang.web.board import BoardController
 from linzhang.web.coverage import CoverageController
+from linzhang.web.photos import PhotoPages
 from linzhang.web.ranking import RankingController
 from linzhang.web.render import SECURITY_HEADERS, STATIC, exception_handlers
 from linzhang.web.session import provide_viewer
@@ -31,6 +32,7 @@ def pages_router(domain_pages: Sequence[ControllerRouterHandler] = ()) -> Router
             BoardController,
             CoverageController,
             RankingController,
+            PhotoPages,
             *domain_pages,
         ],
         dependencies={"viewer": Provide(provide_viewer)},

@@ -48,7 +48,7 @@ def test_every_domain_folder_is_installed_and_declares_itself() -> None:
 
 def test_every_table_belongs_to_the_platform_or_to_the_domain_named_in_its_prefix() -> None:
     import_table_modules()
-    owners = {domain.name for domain in installed_domains()} | {"bus", "identity", "platform"}
+    owners = {domain.name for domain in installed_domains()} | {"bus", "identity", "media", "platform"}
     for table in metadata.tables:
         assert table.split("_", 1)[0] in owners, table
     for domain in installed_domains():

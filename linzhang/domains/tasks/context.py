@@ -27,6 +27,8 @@ class TasksContext:
     lookup_jurisdiction: JurisdictionLookup
     policy: EscalationPolicy = DEFAULT_POLICY
     categories: Vocabulary = field(default_factory=lambda: categories_at(default_config_dir()))
+    # The deadline of an issue filed from a report (``ProblemReported``) that names none, in working days.
+    report_due_workdays: int = 10
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()

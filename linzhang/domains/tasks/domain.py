@@ -21,7 +21,12 @@ def _context(runtime: Runtime) -> TasksContext:
     # Reading config/escalation.toml and the categories here validates them at start-up.
     config = runtime.settings.config_path
     return TasksContext(
-        runtime.clock, runtime.calendar, runtime.lookup_jurisdiction, policy_at(config), categories_at(config)
+        runtime.clock,
+        runtime.calendar,
+        runtime.lookup_jurisdiction,
+        policy_at(config),
+        categories_at(config),
+        report_due_workdays=runtime.settings.reports.issue_due_workdays,
     )
 
 
