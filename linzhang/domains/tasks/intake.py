@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.contracts.reports import SOURCES, ProblemReported, ReportBecameIssue, ReportRefused
-from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.records import record_change
 from linzhang.domains.tasks.service import CreateTask, create_task
 from linzhang.domains.tasks.tables import ReportIntake, Task
