@@ -83,8 +83,13 @@ def db_upgrade(ctx: _Context, revision: str) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to bind (default: [http] host).")
 @click.option("--port", default=None, type=int, help="Port (default: [http] port).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo (as `linzhang demo`) in the background if it is not there yet; pages say so meanwhile.",
+)
 @pass_context
-def serve(ctx: _Context, host: str | None, port: int | None) -> None:
+def serve(ctx: _Context, host: str | None, port: int | None, demo: bool) -> None:
     """The web app and API; without a Redis URL also the in-process workers, relay and sweeper."""
     import uvicorn
 
@@ -95,14 +100,19 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     settings = ctx.settings
     container = bootstrap(settings)
     start_metrics_listener(container)
-    app = create_app(container=container)
+    prepare = None
+    if demo:
+        from linzhang.demo import loader_while_serving
+
+        prepare = loader_while_serving(container, _echo_demo_report)
+    app = create_app(container=container, prepare=prepare)
     host, port = host or settings.http.host, port or settings.http.port
     if sys.stdout.isatty():
         # A person at a terminal: where to go and who to sign in as, in plain text before the log lines.
         from linzhang.console import banner
         from linzhang.demo import demo_logins
 
-        click.echo(banner(host, port, demo_logins(container)))
+        click.echo(banner(host, port, demo_logins(container), demo_loading=container.demo_loading))
     uvicorn.run(
         app,
         host=host,
@@ -110,6 +120,19 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def _echo_demo_report(report: Any) -> None:
+    from linzhang.demo import DEMO_PASSWORD
+
+    if not report.loaded:
+        click.echo("演示数据已载入过，未作改动")
+        return
+    click.echo(
+        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
+        f"{report.period} 年度考核已计算"
+    )
+    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
 
 
 def _require_redis(settings: Settings, command: str) -> None:
@@ -289,19 +312,11 @@ def bus_purge(ctx: _Context, events_days: int | None, done_deliveries_days: int 
 @pass_context
 def demo(ctx: _Context, villages: int) -> None:
     """Load the demo: Chongqing's divisions, villages, chiefs and accounts (once)."""
-    from linzhang.demo import DEMO_PASSWORD, load_demo
+    from linzhang.demo import load_demo
 
     with _container(ctx) as container:
-        # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
         report = load_demo(container, villages=villages)
-    if not report.loaded:
-        click.echo("演示数据已载入过，未作改动")
-        return
-    click.echo(
-        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
-        f"{report.period} 年度考核已计算"
-    )
-    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
+    _echo_demo_report(report)
 
 
 @cli.group("import")

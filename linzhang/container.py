@@ -37,6 +37,8 @@ class Container:
     login_throttle: LoginThrottle
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
+    # Set while ``linzhang serve --demo`` loads the demo in the background: every page says so.
+    demo_loading: bool = False
 
     @property
     def on_test_clock(self) -> bool:
