@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, case, cast, func, insert, literal, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskEscalated, TaskSnapshot
+from linzhang.db import insert_or_ignore
 from linzhang.domains.tasks.escalation_rules import LEVELS, levels_between
 from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import escalations_table as e
@@ -157,11 +157,8 @@ def sweep(
         "days_overdue",
         "at",
     ]
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # A concurrent sweep that already took a task to this level wins; this one leaves it alone.
-    session.execute(
-        dialect_insert(e).from_select(columns, overdue).on_conflict_do_nothing(index_elements=["task_id", "to_level"])
-    )
+    session.execute(insert_or_ignore(session, e, ["task_id", "to_level"]).from_select(columns, overdue))
     mine = e.c.sweep_id == sweep_id
     session.execute(
         update(t)
