@@ -205,7 +205,7 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, TasksContext.of(container), when, "cli", skew=skew)
+                result = run_sweep(session, container.context(TasksContext), when, "cli", skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"escalated {result.escalated} tasks as of {result.as_of.isoformat()}")
@@ -338,7 +338,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
     from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
-        context = TasksContext.of(container)
+        context = container.context(TasksContext)
         try:
             plan = read_plan(file)
             with container.transaction() as session:

@@ -23,8 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _context(container: Container) -> assessments.AssessmentContext:
-    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
-    return assessments.AssessmentContext(container.clock, rubric, digest)
+    return container.context(assessments.AssessmentContext)
 
 
 def _levels_for(viewer: Viewer) -> list[str]:

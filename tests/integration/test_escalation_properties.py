@@ -40,7 +40,7 @@ START = dt.datetime(2021, 3, 1, 1, tzinfo=dt.UTC)
 def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, database_url: str, tmp_path: Path) -> None:
     clock = FixedClock(START)
     container = bootstrap(make_settings(database_url, tmp_path), clock=clock)
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
 
     class Escalations(RuleBasedStateMachine):
         def __init__(self) -> None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI, Clock
-from linzhang.container import Container
 from linzhang.contracts import (
     TaskCompleted,
     TaskCreated,
@@ -71,20 +70,11 @@ class TasksContext:
     lookup_jurisdiction: JurisdictionLookup
     policy: EscalationPolicy = DEFAULT_POLICY
     categories: Vocabulary = field(default_factory=lambda: categories_at(default_config_dir()))
+    # The deadline of an issue filed from a report (``ProblemReported``) that names none, in working days.
+    report_due_workdays: int = 10
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()
-
-    @classmethod
-    def of(cls, container: Container) -> TasksContext:
-        """The context for a process: its clock and calendar, and config/escalation.toml."""
-        return cls(
-            container.clock,
-            container.calendar,
-            container.lookup_jurisdiction,
-            policy_at(container.settings.config_path),
-            categories_at(container.settings.config_path),
-        )
 
 
 @functools.cache
