@@ -328,6 +328,46 @@ def import_divisions(ctx: _Context, file: Path) -> None:
     click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
 
 
+@import_.command("rangers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_rangers(ctx: _Context, file: Path) -> None:
+    """Register rangers and supervisors from name,phone,jurisdiction_code,post rows (all or nothing)."""
+    from linzhang.domains.patrols.importer import read_ranger_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_rangers as run_import
+
+    with _container(ctx) as container:
+        try:
+            rows = read_ranger_file(file)
+            with container.transaction() as session:
+                created = run_import(session, container.context(PatrolsContext), rows)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {created} registered, {len(rows) - created} already there")
+
+
+@import_.command("areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_areas(ctx: _Context, file: Path) -> None:
+    """Load villages' patrol areas from a GeoJSON FeatureCollection (properties.code; all or nothing)."""
+    from linzhang.domains.patrols.importer import read_areas_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_areas as run_import
+
+    with _container(ctx) as container:
+        try:
+            document = read_areas_file(file)
+            with container.transaction() as session:
+                stored = run_import(session, container.context(PatrolsContext), document)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {stored} patrol areas stored")
+
+
 @import_.command("plan")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
