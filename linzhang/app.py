@@ -23,6 +23,7 @@ from linzhang.api.dependencies import dependencies
 from linzhang.api.events import EventFeedController
 from linzhang.api.health import healthz, readyz
 from linzhang.api.metrics import metrics
+from linzhang.api.openapi import describe_operations
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
@@ -30,12 +31,9 @@ from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
-from linzhang.domains.assessments.api import AssessmentController
-from linzhang.domains.chiefs.api import ChiefController, InboxController
-from linzhang.domains.jurisdictions.api import JurisdictionController
-from linzhang.domains.tasks.api import EscalationController, SupervisionController, TaskController
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
+from linzhang.media.api import PhotoController
 from linzhang.settings import Settings, load_settings
 from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
@@ -43,20 +41,20 @@ from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 log = structlog.get_logger("linzhang.app")
 
 API_PREFIX = "/api/v1"
-API_CONTROLLERS: list[ControllerRouterHandler] = [
+# The platform's own controllers; each domain brings its own (linzhang.domain.Domain.controllers).
+PLATFORM_CONTROLLERS: list[ControllerRouterHandler] = [
     IdentityController,
-    JurisdictionController,
-    ChiefController,
-    InboxController,
-    TaskController,
-    SupervisionController,
-    EscalationController,
-    AssessmentController,
     EventFeedController,
     BusController,
     ClockController,
     VocabularyController,
+    PhotoController,
 ]
+
+
+def api_controllers(container: Container) -> list[ControllerRouterHandler]:
+    """Every controller under the API prefix: the platform's, then each installed domain's."""
+    return [*PLATFORM_CONTROLLERS, *(c for domain in container.domains for c in domain.controllers())]
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
@@ -104,12 +102,21 @@ def create_app(
 
     # Bearer tokens guard the API; the pages (linzhang.web) sign people in with a session cookie.
     api = Router(
-        path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
+        path=API_PREFIX,
+        route_handlers=[*api_controllers(container), *extra_routes],
+        middleware=[authentication_middleware],
     )
     # Prometheus text for an administrator's bearer token (or a separate port, see linzhang.monitoring).
     metrics_router = Router(path="/metrics", route_handlers=[metrics], middleware=[authentication_middleware])
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics_router, api, pages_router(), static_router()],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics_router,
+            api,
+            pages_router([p for domain in container.domains for p in domain.pages()]),
+            static_router(),
+        ],
         template_config=template_config,
         state=State({"container": container}),
         dependencies=dependencies,
@@ -124,7 +131,8 @@ def create_app(
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
-            security=[{"bearer": []}],
+            # Each operation says whether it needs the token, and its docstring describes it
+            # (linzhang.api.openapi.describe_operations).
             # Served from the package: the viewer works where no CDN is reachable (an office intranet).
             render_plugins=[
                 SwaggerRenderPlugin(
@@ -140,6 +148,7 @@ def create_app(
         # Errors are logged once, by the problem-details handler, through structlog.
         logging_config=None,
     )
+    describe_operations(app)
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app

@@ -230,7 +230,7 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, TasksContext.of(container), when, "cli", skew=skew)
+                result = run_sweep(session, container.context(TasksContext), when, "cli", skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"截至 {result.as_of.isoformat()}：{result.escalated} 项任务上升督办")
@@ -344,6 +344,46 @@ def import_divisions(ctx: _Context, file: Path) -> None:
     click.echo(f"{file}：新建 {report.created} 个辖区，更名 {report.renamed} 个，未变 {report.unchanged} 个")
 
 
+@import_.command("rangers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_rangers(ctx: _Context, file: Path) -> None:
+    """Register rangers and supervisors from name,phone,jurisdiction_code,post rows (all or nothing)."""
+    from linzhang.domains.patrols.importer import read_ranger_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_rangers as run_import
+
+    with _container(ctx) as container:
+        try:
+            rows = read_ranger_file(file)
+            with container.transaction() as session:
+                created = run_import(session, container.context(PatrolsContext), rows)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {created} registered, {len(rows) - created} already there")
+
+
+@import_.command("areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_areas(ctx: _Context, file: Path) -> None:
+    """Load villages' patrol areas from a GeoJSON FeatureCollection (properties.code; all or nothing)."""
+    from linzhang.domains.patrols.importer import read_areas_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_areas as run_import
+
+    with _container(ctx) as container:
+        try:
+            document = read_areas_file(file)
+            with container.transaction() as session:
+                stored = run_import(session, container.context(PatrolsContext), document)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {stored} patrol areas stored")
+
+
 @import_.command("plan")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
@@ -354,7 +394,7 @@ def import_plan(ctx: _Context, file: Path) -> None:
     from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
-        context = TasksContext.of(container)
+        context = container.context(TasksContext)
         try:
             plan = read_plan(file)
             with container.transaction() as session:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import traceback
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -27,6 +28,22 @@ log = structlog.get_logger("linzhang.http")
 DATABASE_RETRY_AFTER_SECONDS = 5
 # Characters of a failed statement kept in its log line.
 MAX_LOGGED_STATEMENT = 2000
+
+
+class ProblemDetails(msgspec.Struct, kw_only=True):
+    """An RFC 9457 problem document: every error the API answers with.
+
+    Some problems carry more: ``field`` (the field at fault), ``errors`` (each invalid field), ``checks``
+    (readiness), ``retry_after``-like hints are sent as headers.
+    """
+
+    type: Annotated[str, msgspec.Meta(description="always about:blank")] = "about:blank"
+    title: Annotated[str, msgspec.Meta(description="the HTTP status in words")]
+    status: Annotated[int, msgspec.Meta(ge=400, le=599)]
+    detail: Annotated[str, msgspec.Meta(description="what went wrong, in Chinese, for a person")]
+    code: Annotated[str, msgspec.Meta(description="a stable English machine code for clients", pattern="^[a-z0-9_]+$")]
+    instance: Annotated[str, msgspec.Meta(description="the path that was asked")] = ""
+    field: Annotated[str, msgspec.Meta(description="the parameter or body field at fault")] = ""
 
 
 def problem(
@@ -206,4 +223,4 @@ exception_handlers: ExceptionHandlersMap = {
     Exception: _on_unexpected,
 }
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "MediaType", "exception_handlers", "problem"]
+__all__ = ["PROBLEM_MEDIA_TYPE", "MediaType", "ProblemDetails", "exception_handlers", "problem"]

@@ -265,7 +265,7 @@ class _Season:
         self.rng = rng
         self.today = today
         self.start = at_start.now().astimezone(SHANGHAI).date()
-        self.live = TasksContext.of(container)
+        self.live = container.context(TasksContext)
         self.opening = replace(self.live, clock=at_start)
         self.created = 0
         self.villages: set[str] = set()
@@ -466,8 +466,7 @@ def _above(container: Container, session: Session, code: str) -> str:
 def _assess(container: Container, today: dt.date) -> str:
     """Deliver the demo's events, then compute this year's assessment so the ranking has something to show."""
     _deliver(container)
-    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
-    context = assessments.AssessmentContext(container.clock, rubric, digest)
+    context = container.context(assessments.AssessmentContext)
     with container.transaction() as session:
         run = assessments.compute(session, ADMIN, context, str(today.year), today)
     return run.period

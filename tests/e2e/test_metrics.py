@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry, publish
-from linzhang.bus.runtime import PeriodicJob
+from linzhang.bus.scheduler import PeriodicJob
 from linzhang.bus.tables import deliveries_table as d
 from linzhang.bus.tables import events_table as e
 from linzhang.container import Container

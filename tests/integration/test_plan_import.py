@@ -59,7 +59,7 @@ def test_the_plan_file_holds_every_target_of_the_2021_plan() -> None:
 
 
 def test_import_creates_city_tasks_once(container) -> None:  # type: ignore[no-untyped-def]
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
     plan = read_plan(PLAN)
     with container.transaction() as session:
         first = import_plan(session, context, plan)
@@ -108,7 +108,7 @@ def test_cli_imports_the_plan(container, settings: Settings, tmp_path: Path) -> 
 def test_bad_plans_write_nothing(container, tmp_path: Path, change: tuple[str, str], words: str) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "plan.toml"
     broken.write_text(PLAN.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
     with pytest.raises(PlanError, match=words), container.transaction() as session:
         import_plan(session, context, read_plan(broken))
     assert tasks(container) == []

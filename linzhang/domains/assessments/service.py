@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Subquery, and_, func, insert, literal, or_, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
 from linzhang.deadlines import finished_late
 from linzhang.domains.assessments.model import (
-    LEVELS,
     Deduction,
     Facts,
     Period,
@@ -47,6 +47,7 @@ from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorRank, CursorText, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionRef
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
 # Deductions kept with each stored result, largest first; the rest are counted.
@@ -350,21 +351,28 @@ def compute(
         session.execute(
             runs.update().where(runs.c.period == period.key, runs.c.status == DRAFT).values(status=SUPERSEDED)
         )
-        run_id = session.execute(
-            insert(runs)
-            .values(
-                period=period.key,
-                version=version,
-                status=DRAFT,
-                as_of=day,
-                computed_at=now,
-                computed_by=principal.shown_as,
-                rubric_digest=ctx.rubric_digest,
-                assessed=0,
-                stale=False,
-            )
-            .returning(runs.c.id)
-        ).scalar_one()
+        try:
+            run_id = session.execute(
+                insert(runs)
+                .values(
+                    period=period.key,
+                    version=version,
+                    status=DRAFT,
+                    as_of=day,
+                    computed_at=now,
+                    computed_by=principal.shown_as,
+                    rubric_digest=ctx.rubric_digest,
+                    assessed=0,
+                    stale=False,
+                )
+                .returning(runs.c.id)
+            ).scalar_one()
+        except IntegrityError:
+            # Another computation of the period took this version number first (the lock above holds
+            # nothing while the period has no run yet): nothing of this one is kept.
+            raise Conflict(
+                f"考核期 {period.key} 正在由他人计算，请稍后重试", code="assessment_computing", field="period"
+            ) from None
         units_of = {level: jurisdictions.at_level(session, level) for level in LEVELS}
         names = {unit.code: unit.name for units in units_of.values() for unit in units}
         assessed = 0

@@ -92,7 +92,7 @@ def _account(username: str | None, password: str | None) -> service.Account | No
 
 
 def _context(container: Container) -> service.ChiefsContext:
-    return service.ChiefsContext(container.clock, container.passwords, container.lookup_jurisdiction)
+    return container.context(service.ChiefsContext)
 
 
 class ChiefController(Controller):
@@ -145,6 +145,7 @@ class ChiefController(Controller):
     def get_chief(
         self, chief_id: FromPath[Id32], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> ChiefOut:
+        """One chief (in or out of office) in the caller's subtree."""
         with container.reading() as session:
             return _out(service.get_chief(session, principal, chief_id))
 

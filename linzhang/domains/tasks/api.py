@@ -172,7 +172,7 @@ def task_out(view: service.TaskView) -> TaskOut:
 
 
 def _context(container: Container) -> service.TasksContext:
-    return service.TasksContext.of(container)
+    return container.context(service.TasksContext)
 
 
 class TaskController(Controller):
@@ -225,6 +225,7 @@ class TaskController(Controller):
     def get_task(
         self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> TaskOut:
+        """One task in the caller's subtree, with its figures, deadline and state."""
         with container.reading() as session:
             return task_out(service.get_task(session, principal, _context(container), task_id))
 
@@ -373,6 +374,7 @@ class SupervisionController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
     ) -> TaskOut:
+        """Add a comment to a task's timeline (any chief or office that can read the task)."""
         with container.transaction() as session:
             return task_out(supervision.comment(session, principal, _context(container), task_id, data.text))
 
