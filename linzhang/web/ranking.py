@@ -15,11 +15,9 @@ from linzhang.domains.assessments import service as assessments
 from linzhang.domains.assessments.export import XLSX, download_headers, workbook
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, NotFound
-from linzhang.vocabularies import LEVELS as LEVEL_VOCABULARY
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from linzhang.web.common import page_limit
 from linzhang.web.session import Viewer
-
-LEVELS = LEVEL_VOCABULARY.codes
 
 
 def _context(container: Container) -> assessments.AssessmentContext:

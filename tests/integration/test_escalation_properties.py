@@ -24,12 +24,12 @@ from linzhang.clock import FixedClock
 from linzhang.domains.chiefs.tables import inbox_table
 from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import SWEEPER, sweep
-from linzhang.domains.tasks.escalation_rules import LEVELS
 from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.service import CreateTask, complete_task, create_task, verify_task
 from linzhang.domains.tasks.tables import Escalation, Task
 from linzhang.errors import Conflict
 from linzhang.identity import Principal, Role
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from tests.conftest import ON_POSTGRES, clean_database, make_settings
 from tests.support.world import seed_tree
 

@@ -19,9 +19,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from linzhang.domains.assessments.model import COMPONENTS, LEVELS, Rubric, exact, parse_period
+from linzhang.domains.assessments.model import COMPONENTS, Rubric, exact, parse_period
 from linzhang.domains.assessments.service import DeductionView, RunView, ScoreView
 from linzhang.vocabularies import LEVEL_AREAS, LEVEL_SHEETS
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_NAMES = {"draft": "草稿", "published": "已公布", "superseded": "已被新版本替代"}

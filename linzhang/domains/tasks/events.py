@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from linzhang.contracts import TaskCompleted, TaskCreated, TaskSnapshot
 from linzhang.deadlines import finished_late
 from linzhang.domains.tasks.tables import Task
 
 
-def snapshot(task: Task) -> TaskSnapshot:
+class TaskFields(Protocol):
+    """What a snapshot is made of: a ``Task``, or a row of the task table's :data:`SNAPSHOT_COLUMNS`."""
+
+    id: int
+    revision: int
+    kind: str
+    title: str
+    category: str | None
+    status: str
+    jurisdiction_code: str
+    jurisdiction_path: str
+    holder_code: str
+    holder_path: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    parent_id: int | None
+
+
+SNAPSHOT_COLUMNS = tuple(TaskFields.__annotations__)
+
+
+def snapshot(task: TaskFields) -> TaskSnapshot:
     return TaskSnapshot(
         task_id=task.id,
         revision=task.revision,

@@ -16,7 +16,6 @@ from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRec
 from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.tasks.context import TasksContext
-from linzhang.domains.tasks.escalation_rules import LEVELS
 from linzhang.domains.tasks.events import snapshot
 from linzhang.domains.tasks.listing import BY_DUE_DATE
 from linzhang.domains.tasks.model import (
@@ -38,6 +37,7 @@ from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.vocabularies import KINDS, STATUSES
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 
 @dataclass(frozen=True, slots=True)
