@@ -40,7 +40,7 @@ from linzhang.domains.tasks.escalation import sweep
 from linzhang.domains.tasks.model import SplitPart, TaskKind
 from linzhang.domains.tasks.plans import PlanFile, import_plan, importer, read_plan
 from linzhang.domains.tasks.service import (
-    CreateTask,
+    NewTask,
     complete_task,
     create_task,
     report_progress,
@@ -420,7 +420,7 @@ class _Season:
                     session,
                     SYSTEM,
                     self.context_on(found),
-                    CreateTask(
+                    NewTask(
                         title=title,
                         kind=TaskKind.ISSUE,
                         jurisdiction_code=village.code,

@@ -25,7 +25,7 @@ from linzhang.domains.chiefs.tables import inbox_table
 from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import SWEEPER, sweep
 from linzhang.domains.tasks.model import TaskKind
-from linzhang.domains.tasks.service import CreateTask, complete_task, create_task, verify_task
+from linzhang.domains.tasks.service import NewTask, complete_task, create_task, verify_task
 from linzhang.domains.tasks.tables import Escalation, Task
 from linzhang.errors import Conflict
 from linzhang.identity import Principal, Role
@@ -72,7 +72,7 @@ def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, databas
                     session,
                     ADMIN,
                     context,
-                    CreateTask(title="巡林问题", kind=kind, jurisdiction_code=owner, due_date=due),
+                    NewTask(title="巡林问题", kind=kind, jurisdiction_code=owner, due_date=due),
                 )
             self.levels[task.id] = task.holder_level
 

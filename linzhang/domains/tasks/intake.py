@@ -19,7 +19,7 @@ from linzhang.contracts.reports import SOURCES, ProblemReported, ReportBecameIss
 from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.records import record_change
-from linzhang.domains.tasks.service import CreateTask, create_task
+from linzhang.domains.tasks.service import NewTask, create_task
 from linzhang.domains.tasks.tables import ReportIntake, Task
 from linzhang.errors import LinzhangError
 from linzhang.identity import Action, Principal
@@ -56,7 +56,7 @@ def take_report(session: Session, ctx: TasksContext, event: ProblemReported) -> 
         return existing.task_id
     now = ctx.clock.now()
     due = event.due_in_workdays if event.due_in_workdays is not None else ctx.report_due_workdays
-    request = CreateTask(
+    request = NewTask(
         title=event.title.strip()[:TITLE_MAX],
         kind=TaskKind.ISSUE,
         jurisdiction_code=event.jurisdiction_code,

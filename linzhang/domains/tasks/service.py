@@ -1,8 +1,8 @@
-"""Use cases of the tasks domain: create, split, report, complete, verify, roll up, read.
+"""Use cases of the tasks domain: create, split, report, complete, verify, read.
 
 Each authorizes (``identity.scope.authorize``), loads, applies the pure rules of ``model.py``, writes
 (``records.py``) and publishes its events (``events.py``) in the caller's transaction. The views are in
-``views.py``, the listing in ``listing.py``, the context in ``context.py``.
+``views.py``, the listing in ``listing.py``, the roll-ups in ``rollup.py``, the context in ``context.py``.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
-from linzhang.contracts import TaskProgressReported, TaskRolledUp, TaskSentBack, TaskSplit
+from linzhang.contracts import TaskProgressReported, TaskSentBack, TaskSplit
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.events import created_event, snapshot
@@ -36,7 +36,6 @@ from linzhang.domains.tasks.model import (
     check_text,
     check_verify,
     due_date_of,
-    roll_up,
 )
 from linzhang.domains.tasks.records import changed, finish, record_change, submit, task_row, task_state
 from linzhang.domains.tasks.tables import Task, TimelineEntry
@@ -45,12 +44,12 @@ from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.vocabularies import Vocabulary
 
-SYSTEM_ACTOR = "system"
 NOTE_MAX = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class CreateTask:
+class NewTask(msgspec.Struct, forbid_unknown_fields=True):
+    """交办 of a new task (``POST /api/v1/tasks``): due on a date or in N working days, one of the two."""
+
     title: str
     kind: TaskKind
     jurisdiction_code: str
@@ -86,7 +85,7 @@ def _load(session: Session, principal: Principal, task_id: int, action: Action, 
     return task
 
 
-def create_task(session: Session, principal: Principal, ctx: TasksContext, request: CreateTask) -> TaskView:
+def create_task(session: Session, principal: Principal, ctx: TasksContext, request: NewTask) -> TaskView:
     """交办: create a task for a jurisdiction in the caller's subtree, due on a date or in N working days."""
     jurisdiction = ctx.lookup_jurisdiction(session, request.jurisdiction_code)
     if jurisdiction is None:
@@ -283,38 +282,6 @@ def verify_task(
             session, TaskSentBack(task=snapshot(task), reason=reason, sent_back_by=principal.shown_as, occurred_at=now)
         )
     return get_task(session, principal, ctx, task_id)
-
-
-def roll_up_parent(session: Session, ctx: TasksContext, parent_id: int | None) -> None:
-    """Recompute a split target from its parts; if it changed, tell the bus (which rolls up the next level).
-
-    The parent row is locked first, so parts reported at the same moment each recount with the other's
-    figure; the cost is one level's parts, and the work climbs one level per delivery.
-    """
-    if parent_id is None:
-        return
-    parent = session.execute(select(Task).where(Task.id == parent_id).with_for_update()).scalar_one_or_none()
-    if parent is None or parent.status == TaskStatus.DONE.value:
-        return
-    parts = session.execute(select(Task.completed_quantity, Task.status).where(Task.parent_id == parent_id)).all()
-    total, status = roll_up([(row.completed_quantity, TaskStatus(row.status)) for row in parts])
-    if total == parent.completed_quantity and status.value == parent.status:
-        return
-    now = ctx.clock.now()
-    today = ctx.today()
-    parent.completed_quantity = total
-    parent.status = status.value
-    changed(parent, now)
-    record_change(session, parent, now, SYSTEM_ACTOR, "rolled_up", completed_quantity=str(total), status=status.value)
-    assert parent.target_quantity is not None
-    events: list[Any] = [
-        TaskRolledUp(
-            task=snapshot(parent), completed_quantity=total, target_quantity=parent.target_quantity, occurred_at=now
-        )
-    ]
-    if status is TaskStatus.DONE:
-        events.append(finish(session, parent, today, now, SYSTEM_ACTOR, reason="all parts done"))
-    publish(session, *events)
 
 
 def get_task(session: Session, principal: Principal, ctx: TasksContext, task_id: int) -> TaskView:

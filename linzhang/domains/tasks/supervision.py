@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -40,15 +41,13 @@ from linzhang.vocabularies import KINDS, STATUSES
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
+class Count(msgspec.Struct, frozen=True):
     code: str
     name: str
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class BoardItem:
+class BoardItem(msgspec.Struct, frozen=True):
     task_id: int
     title: str
     kind: str
@@ -71,8 +70,7 @@ class BoardItem:
     climb_names: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Board:
+class Board(msgspec.Struct, frozen=True):
     as_of: dt.date
     level: str
     total: int
@@ -197,8 +195,7 @@ def _check_district(session: Session, principal: Principal, code: str) -> None:
     authorize(principal, Action.READ, district.path, what="jurisdiction")
 
 
-@dataclass(frozen=True, slots=True)
-class WeekCount:
+class WeekCount(msgspec.Struct, frozen=True):
     week_start: dt.date  # a Monday
     count: int
 
@@ -325,8 +322,7 @@ class SummonsRequest:
     minutes: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SummonsView:
+class SummonsView(msgspec.Struct, frozen=True):
     id: int
     task_id: int
     status: str  # planned | held

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,31 +15,30 @@ from linzhang.deadlines import days_overdue, is_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.tasks.model import TaskStatus, excess
 from linzhang.domains.tasks.tables import Escalation, Task, TimelineEntry
+from linzhang.quantities import OptionalQuantityOut, QuantityOut, optional_quantity, quantity
 from linzhang.vocabularies import KINDS, STATUSES, Vocabulary
 from linzhang.workdays import WorkCalendar
 
 
-@dataclass(frozen=True, slots=True)
-class EscalationView:
+class EscalationView(msgspec.Struct, frozen=True):
+    """One climb of a task: from which jurisdiction to which, when."""
+
     from_code: str
+    from_name: str
     to_code: str
+    to_name: str
     at: dt.datetime
-    from_name: str = ""
-    to_name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TaskView:
+class TaskView(msgspec.Struct, frozen=True):
+    """A task as the API and the pages show it (``GET /api/v1/tasks/{id}``)."""
+
     id: int
     title: str
     kind: str
     kind_name: str  # in Chinese, beside the code (vocabulary ``kinds``)
     status: str
     status_name: str  # vocabulary ``statuses``
-    category: str | None
-    description: str | None
-    lead_department: str | None
-    cooperating_departments: list[str]
     jurisdiction_code: str
     jurisdiction_name: str
     holder_code: str
@@ -50,12 +48,17 @@ class TaskView:
     escalation_due_date: dt.date | None
     overdue: bool
     days_overdue: int
-    # A deadline that falls in, or is counted across, a year the working calendar does not cover.
+    # A deadline in (or counted across) a year whose holidays nobody entered yet: it may still move.
     provisional: bool
-    target_quantity: Decimal | None
-    completed_quantity: Decimal
+    target_quantity: OptionalQuantityOut
+    completed_quantity: QuantityOut
     unit: str | None
     parent_id: int | None
+    escalations: list[EscalationView]
+    category: str | None
+    description: str | None
+    lead_department: str | None
+    cooperating_departments: list[str]
     children_count: int
     plan_key: str | None
     plan_point: str | None
@@ -65,17 +68,14 @@ class TaskView:
     done_on: dt.date | None
     submitted_on: dt.date | None
     category_name: str | None
-    # 超额完成: the figure beyond the target (0 when not beyond).
-    excess_quantity: Decimal
-    escalations: list[EscalationView] = field(default_factory=list)
-
-    @property
-    def over_target(self) -> bool:
-        return self.excess_quantity > 0
+    over_target: bool  # 超额完成
+    # The figure beyond the target (0 when not beyond).
+    excess_quantity: QuantityOut
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineView:
+class TimelineView(msgspec.Struct, frozen=True):
+    """One change to a task: who, what, when."""
+
     id: int
     at: dt.datetime
     actor: str
@@ -117,8 +117,8 @@ def view(
         days_overdue=days_overdue(task.due_date, today, done=done),
         provisional=not done
         and (calendar.is_provisional(task.due_date, today) or calendar.is_provisional(task.escalation_due_date, today)),
-        target_quantity=task.target_quantity,
-        completed_quantity=task.completed_quantity,
+        target_quantity=optional_quantity(task.target_quantity),
+        completed_quantity=quantity(task.completed_quantity),
         unit=task.unit,
         parent_id=task.parent_id,
         children_count=task.children_count,
@@ -130,9 +130,12 @@ def view(
         done_on=task.done_on,
         submitted_on=task.submitted_on,
         category_name=None if task.category is None or categories is None else categories.name_of(task.category),
-        excess_quantity=excess(task.target_quantity, task.completed_quantity),
+        over_target=excess(task.target_quantity, task.completed_quantity) > 0,
+        excess_quantity=quantity(excess(task.target_quantity, task.completed_quantity)),
         escalations=[
-            replace(e, from_name=named.get(e.from_code, e.from_code), to_name=named.get(e.to_code, e.to_code))
+            msgspec.structs.replace(
+                e, from_name=named.get(e.from_code, e.from_code), to_name=named.get(e.to_code, e.to_code)
+            )
             for e in escalations
         ],
     )
@@ -149,7 +152,7 @@ def escalations_of(session: Session, task_ids: Sequence[int]) -> dict[int, list[
         .order_by(Escalation.task_id, Escalation.id)
     ).all()
     for row in rows:
-        found[row.task_id].append(EscalationView(row.from_code, row.to_code, row.at))
+        found[row.task_id].append(EscalationView(row.from_code, "", row.to_code, "", row.at))
     return found
 
 
