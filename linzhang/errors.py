@@ -97,6 +97,7 @@ MISSING: dict[str, tuple[str, str]] = {
     "assessment": ("考核结果不存在", "assessment_not_found"),
     "delivery": ("死信投递不存在", "delivery_not_found"),
     "photo": ("照片不存在", "photo_not_found"),
+    "receipt": ("回执编号不存在", "receipt_not_found"),
 }
 
 
