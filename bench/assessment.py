@@ -98,7 +98,8 @@ YEAR = [YEAR_START + dt.timedelta(days=day) for day in range(365)]
 # The computation runs on 10 January 2022, 09:00 in Chongqing.
 NOW = dt.datetime(2022, 1, 10, 1, 0, tzinfo=dt.UTC)
 ADMIN = Principal(user_id=1, username="bench-admin", role=Role.ADMIN, jurisdiction_code=None, path="/")
-LEVELS = ("city", "district", "township", "village")
+from linzhang.vocabularies import LEVEL_CODES as LEVELS  # noqa: E402
+
 PAGE_SIZE = 50
 BATCH = 20_000
 SCALE = 10_000  # quantities are stored in ten-thousandths

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -258,7 +258,29 @@ def views(
     return [view(task, today, climbs[task.id], categories, names, calendar=calendar) for task in tasks]
 
 
-def snapshot(task: Task) -> TaskSnapshot:
+class TaskFields(Protocol):
+    """What a snapshot is made of: a ``Task``, or a row of the task table's :data:`SNAPSHOT_COLUMNS`."""
+
+    id: int
+    revision: int
+    kind: str
+    title: str
+    category: str | None
+    status: str
+    jurisdiction_code: str
+    jurisdiction_path: str
+    holder_code: str
+    holder_path: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    parent_id: int | None
+
+
+SNAPSHOT_COLUMNS = tuple(TaskFields.__annotations__)
+
+
+def snapshot(task: TaskFields) -> TaskSnapshot:
     return TaskSnapshot(
         task_id=task.id,
         revision=task.revision,

@@ -1,7 +1,7 @@
 """signboards: boards, the chiefs and issues they show (projections), the public's reports
 
-Revision ID: 0011_signboards
-Revises: 0010_report_intake
+Revision ID: 0013_signboards
+Revises: 0012_field_reports
 Create Date: 2026-12-01 22:45:59.341316
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from linzhang.db.base import UTCDateTime
 
-revision: str = "0011_signboards"
-down_revision: str | None = "0010_report_intake"
+revision: str = "0013_signboards"
+down_revision: str | None = "0012_field_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
