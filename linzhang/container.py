@@ -44,6 +44,8 @@ class Container:
     photos: PhotoStore
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
+    # Set while ``linzhang serve --demo`` loads the demo in the background: every page says so.
+    demo_loading: bool = False
     # The installed domains (linzhang.bootstrap.INSTALLED_DOMAINS) and the contexts they built.
     domains: tuple[Domain[Any], ...] = ()
     contexts: dict[type, object] = field(default_factory=dict)

@@ -89,10 +89,12 @@ def _datetime(value: dt.datetime | None) -> str:
 
 
 def instance_banners(request: Request[Any, Any, Any]) -> list[str]:
-    """What every page says about the instance itself: a training instance's test clock, and to the city
+    """What every page says about the instance itself: the demo still loading, a training instance's test clock, and to the city
     office (and administrators) the years whose official holidays nobody has entered yet."""
     container: Container = request.app.state.container
     banners = []
+    if container.demo_loading:
+        banners.append("演示数据加载中：辖区、林长、任务和考核正在载入，约需一分钟，请稍后刷新页面。")
     if container.on_test_clock:
         banners.append(
             f"培训实例：本系统运行在测试时钟上，当前时间为 {_datetime(container.clock.now())}，不是真实时间。"

@@ -89,7 +89,7 @@ def test_cli_imports_the_plan(container, settings: Settings, tmp_path: Path) -> 
     }
     result = CliRunner().invoke(cli, ["import", "plan", str(PLAN)], env=env)
     assert result.exit_code == 0, result.output
-    assert f"plan chongqing-2021: {len(read_plan(PLAN).points)} tasks created, 0 already there" in result.output
+    assert f"计划 chongqing-2021：新建 {len(read_plan(PLAN).points)} 项任务，已有 0 项" in result.output
     broken = tmp_path / "broken.toml"
     broken.write_text(PLAN.read_text(encoding="utf-8").replace('key = "2.2"', 'key = "2.1"'), encoding="utf-8")
     refused = CliRunner().invoke(cli, ["import", "plan", str(broken)], env=env)
