@@ -55,11 +55,11 @@ lock: | $(UV)
 lock-check: | $(UV)
 	@$(UV) lock --check --quiet 2>/dev/null || { echo '$(STALE_LOCK_HINT)' >&2; exit 1; }
 
-# `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port.
+# `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port. The first
+# run serves at once and loads the demo behind it (pages say 演示数据加载中 meanwhile; ADR 0020).
 run: $(RUN_STAMP)
 	$(BIN)/linzhang db upgrade
-	$(BIN)/linzhang demo
-	$(BIN)/linzhang serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+	$(BIN)/linzhang serve --demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: lock-check lint test-sqlite test-postgresql
 

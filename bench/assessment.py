@@ -76,7 +76,7 @@ from linzhang.bootstrap import Container, bootstrap  # noqa: E402
 from linzhang.clock import FixedClock  # noqa: E402
 from linzhang.domains.assessments import service  # noqa: E402
 from linzhang.domains.assessments.export import workbook  # noqa: E402
-from linzhang.domains.assessments.service import AssessmentContext, rubric_at  # noqa: E402
+from linzhang.domains.assessments.service import AssessmentContext  # noqa: E402
 from linzhang.domains.assessments.tables import (  # noqa: E402
     bonuses_table,
     figures_table,
@@ -98,7 +98,8 @@ YEAR = [YEAR_START + dt.timedelta(days=day) for day in range(365)]
 # The computation runs on 10 January 2022, 09:00 in Chongqing.
 NOW = dt.datetime(2022, 1, 10, 1, 0, tzinfo=dt.UTC)
 ADMIN = Principal(user_id=1, username="bench-admin", role=Role.ADMIN, jurisdiction_code=None, path="/")
-LEVELS = ("city", "district", "township", "village")
+from linzhang.vocabularies import LEVEL_CODES as LEVELS  # noqa: E402
+
 PAGE_SIZE = 50
 BATCH = 20_000
 SCALE = 10_000  # quantities are stored in ten-thousandths
@@ -717,8 +718,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
     created = load_tree(container, dataset)
     print(f"migrations + import_divisions: {time.perf_counter() - started:8.2f} s  ({created:,} units)")
 
-    rubric, digest = rubric_at(container.settings.config_file("assessment.toml"))
-    ctx = AssessmentContext(container.clock, rubric, digest)
+    ctx = container.context(AssessmentContext)
     plan = Plan(dataset, args.seed)
     tasks = round(args.events * TASK_SHARE)
     started = time.perf_counter()

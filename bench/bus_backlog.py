@@ -522,14 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--redis-url", default=os.environ.get("LINZHANG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--json", action="store_true", help="print the result rows as JSON lines too")
     args = parser.parse_args(argv)
     args.tasks = args.tasks or (1_000_000 if args.full else 20_000)
     args.sweep = args.sweep or (100_000 if args.full else 5_000)
     args.villages = args.villages or (11_000 if args.full else 2_000)
     args.before_seconds = args.before_seconds or (30.0 if args.full else 10.0)
     rows = run(args)
-    emit("bus_backlog", rows, as_json=args.json)
+    emit("bus_backlog", rows)
     return 0
 
 

@@ -80,8 +80,8 @@ from sqlalchemy.orm import Session
 
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry, publish
-from linzhang.bus.runtime import PREFETCH_PER_THREAD, new_worker, worker_prefetch
 from linzhang.bus.tables import deliveries_table, events_table
+from linzhang.bus.worker import PREFETCH_PER_THREAD, new_worker, worker_prefetch
 from linzhang.contracts import Event
 from linzhang.db import create_db_engine
 from linzhang.db.migrate import upgrade

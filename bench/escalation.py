@@ -99,7 +99,7 @@ from linzhang.clock import SHANGHAI, FixedClock, SystemClock  # noqa: E402
 from linzhang.contracts import TaskEscalated  # noqa: E402
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox  # noqa: E402
 from linzhang.domains.chiefs.tables import inbox_table, revisions_table  # noqa: E402
-from linzhang.domains.tasks.escalation_rules import LEVELS, level_above, levels_between  # noqa: E402
+from linzhang.domains.tasks.escalation_rules import level_above, levels_between  # noqa: E402
 from linzhang.domains.tasks.service import TasksContext, changed, policy_at, record_change, snapshot  # noqa: E402
 from linzhang.domains.tasks.tables import (  # noqa: E402
     Escalation,
@@ -114,6 +114,7 @@ from linzhang.identity.service import create_user  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402
 from linzhang.paths import path_codes, path_of_codes  # noqa: E402
 from linzhang.settings import LoggingSettings  # noqa: E402
+from linzhang.vocabularies import LEVEL_CODES as LEVELS  # noqa: E402
 
 SWEEP_GOAL_S = 10.0
 EMPTY_GOAL_MS = 50.0

@@ -292,7 +292,7 @@ def _run(container: Container, backend: str, dataset: Dataset, args: argparse.Na
     rng = random.Random(args.seed + 1)
     villages = dataset.of_level("village") or dataset.of_level("township")
     if args.appointments:
-        ctx = chiefs.ChiefsContext(container.clock, container.passwords, container.lookup_jurisdiction)
+        ctx = container.context(chiefs.ChiefsContext)
         targets = [rng.choice(villages) for _ in range(args.appointments)]
         started = time.perf_counter()
         for node in targets:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
@@ -30,31 +32,30 @@ from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
 from linzhang.container import Container
-from linzhang.domains.assessments.api import AssessmentController
-from linzhang.domains.chiefs.api import ChiefController, InboxController
-from linzhang.domains.jurisdictions.api import JurisdictionController
-from linzhang.domains.tasks.api import EscalationController, SupervisionController, TaskController
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
+from linzhang.media.api import PhotoController
 from linzhang.settings import Settings, load_settings
 from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
 
+log = structlog.get_logger("linzhang.app")
+
 API_PREFIX = "/api/v1"
-API_CONTROLLERS: list[ControllerRouterHandler] = [
+# The platform's own controllers; each domain brings its own (linzhang.domain.Domain.controllers).
+PLATFORM_CONTROLLERS: list[ControllerRouterHandler] = [
     IdentityController,
-    JurisdictionController,
-    ChiefController,
-    InboxController,
-    TaskController,
-    SupervisionController,
-    EscalationController,
-    AssessmentController,
     EventFeedController,
     BusController,
     ClockController,
     VocabularyController,
+    PhotoController,
 ]
+
+
+def api_controllers(container: Container) -> list[ControllerRouterHandler]:
+    """Every controller under the API prefix: the platform's, then each installed domain's."""
+    return [*PLATFORM_CONTROLLERS, *(c for domain in container.domains for c in domain.controllers())]
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
@@ -70,12 +71,15 @@ def create_app(
     container: Container | None = None,
     run_embedded_bus: bool | None = None,
     extra_routes: Sequence[ControllerRouterHandler] = (),
+    prepare: Callable[[], object] | None = None,
 ) -> Litestar:
     """The Litestar app over ``container`` (built from ``settings`` when not given).
 
     With the in-process broker the app also runs the workers, relay and periodic jobs while it
     serves, unless ``run_embedded_bus`` is False (tests that drive the bus by hand). ``extra_routes``
-    are mounted under the API prefix beside the domains' controllers.
+    are mounted under the API prefix beside the domains' controllers. ``prepare``: work the app does on a
+    thread of its own once it serves (the demo's loading); the in-process bus starts when it returns, so the
+    two do not compete for the embedded database's write lock.
     """
     if container is None:
         settings = settings or load_settings()
@@ -87,25 +91,33 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         warn_about_time(container)
-        runner = EmbeddedBus(container.bus) if embedded else None
-        if runner is not None:
-            runner.start()
-            container.embedded = runner
+        starter = _BusStarter(container, embedded)
+        if prepare is None:
+            starter.start()
+        else:
+            threading.Thread(target=starter.after, args=(prepare,), name="linzhang-prepare", daemon=True).start()
         try:
             yield
         finally:
-            if runner is not None:
-                runner.stop()
-                container.embedded = None
+            starter.stop()
 
     # Bearer tokens guard the API; the pages (linzhang.web) sign people in with a session cookie.
     api = Router(
-        path=API_PREFIX, route_handlers=[*API_CONTROLLERS, *extra_routes], middleware=[authentication_middleware]
+        path=API_PREFIX,
+        route_handlers=[*api_controllers(container), *extra_routes],
+        middleware=[authentication_middleware],
     )
     # Prometheus text for an administrator's bearer token (or a separate port, see linzhang.monitoring).
     metrics_router = Router(path="/metrics", route_handlers=[metrics], middleware=[authentication_middleware])
     app = Litestar(
-        route_handlers=[healthz, readyz, metrics_router, api, pages_router(), static_router()],
+        route_handlers=[
+            healthz,
+            readyz,
+            metrics_router,
+            api,
+            pages_router([p for domain in container.domains for p in domain.pages()]),
+            static_router(),
+        ],
         template_config=template_config,
         plugins=[StrictStructSchemaPlugin()],
         state=State({"container": container}),
@@ -142,3 +154,36 @@ def create_app(
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
+
+
+class _BusStarter:
+    """Starts the in-process bus (now, or after the app's preparation) and stops it, whichever comes first."""
+
+    def __init__(self, container: Container, embedded: bool) -> None:
+        self.container = container
+        self.embedded = embedded
+        self._lock = threading.Lock()
+        self._runner: EmbeddedBus | None = None
+        self._stopped = False
+
+    def after(self, prepare: Callable[[], object]) -> None:
+        try:
+            prepare()
+        except Exception:
+            log.exception("app.prepare_failed")
+        self.start()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._stopped or not self.embedded:
+                return
+            self._runner = EmbeddedBus(self.container.bus)
+            self._runner.start()
+            self.container.embedded = self._runner
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._runner is not None:
+                self._runner.stop()
+                self.container.embedded = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from typing import Any
 
 import dramatiq
 import structlog
@@ -13,36 +15,61 @@ from linzhang.bus.broker import create_broker
 from linzhang.clock import SHANGHAI, Clock, SystemClock, clock_for, is_test_clock
 from linzhang.container import Container
 from linzhang.db import create_db_engine, create_session_factory
-from linzhang.domains.assessments import ledger as assessment_ledger
-from linzhang.domains.assessments.service import rubric_at
-from linzhang.domains.chiefs import consumers as chief_consumers
-from linzhang.domains.jurisdictions import consumers as jurisdiction_consumers
+from linzhang.domain import Domain, Job, Runtime
 from linzhang.domains.jurisdictions import public as jurisdictions_public
-from linzhang.domains.tasks import consumers as task_consumers
-from linzhang.domains.tasks import escalation
-from linzhang.domains.tasks.service import TasksContext, policy_at
-from linzhang.errors import Conflict
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.throttle import login_throttle
 from linzhang.identity.tokens import Tokens
+from linzhang.media.store import store_for
 from linzhang.settings import Settings, ensure_secret_key
 from linzhang.workdays import entries_in, load_calendar
 
-__all__ = ["Container", "bootstrap", "import_table_modules", "warn_about_time"]
+__all__ = [
+    "INSTALLED_DOMAINS",
+    "Container",
+    "bootstrap",
+    "import_table_modules",
+    "installed_domains",
+    "warn_about_time",
+]
 
 log = structlog.get_logger("linzhang.bootstrap")
 
 
+# The installed domains, in the order their subscribers and jobs are registered: each is a folder
+# linzhang/domains/<name>/ whose domain.py declares DOMAIN (linzhang.domain). Adding a domain is one
+# entry here and a migration (docs/architecture.md, "Adding a domain").
+INSTALLED_DOMAINS = ("jurisdictions", "chiefs", "tasks", "assessments", "patrols")
+
+
+def installed_domains() -> tuple[Domain[Any], ...]:
+    """The DOMAIN of each installed domain."""
+    domains = []
+    for name in INSTALLED_DOMAINS:
+        domain: Domain[Any] = importlib.import_module(f"linzhang.domains.{name}.domain").DOMAIN
+        if domain.name != name:
+            raise RuntimeError(f"linzhang/domains/{name}/domain.py declares a domain named {domain.name!r}")
+        domains.append(domain)
+    return tuple(domains)
+
+
+# The platform's own tables, beside the domains'.
+PLATFORM_TABLES = (
+    "linzhang.bus.tables",
+    "linzhang.clock",
+    "linzhang.identity.tables",
+    "linzhang.media.tables",
+    "linzhang.workdays",
+)
+
+
 def import_table_modules() -> None:
     """Import every module that defines tables, so the metadata is complete (migrations, tests)."""
-    import linzhang.bus.tables
-    import linzhang.clock
-    import linzhang.domains.assessments.tables
-    import linzhang.domains.chiefs.tables
-    import linzhang.domains.jurisdictions.tables
-    import linzhang.domains.tasks.tables
-    import linzhang.identity.tables
-    import linzhang.workdays  # noqa: F401
+    for module in PLATFORM_TABLES:
+        importlib.import_module(module)
+    for domain in installed_domains():
+        for module in domain.tables:
+            importlib.import_module(module)
 
 
 def bootstrap(
@@ -75,11 +102,16 @@ def bootstrap(
         entries=entries_in(engine),
         refresh_seconds=settings.calendar.refresh_seconds,
     )
-    # Read (and so validate) the domains' own configuration at start-up.
-    tasks_context = TasksContext(clock, calendar, jurisdictions_public.lookup, policy_at(settings.config_path))
-    rubric_at(settings.config_file("assessment.toml"))
-    _subscribe_domains(registry, tasks_context)
+    passwords = Passwords(settings.security)
+    domains = installed_domains()
+    # Each domain builds its context once (reading, and so validating, its configuration at start-up).
     session_factory = create_session_factory(engine, info={REGISTRY_KEY: registry})
+    photos = store_for(settings)
+    runtime = Runtime(settings, clock, calendar, passwords, jurisdictions_public.lookup, session_factory, photos)
+    contexts = {domain.name: domain.context(runtime) if domain.context else None for domain in domains}
+    for domain in domains:
+        if domain.subscribe is not None:
+            domain.subscribe(registry, contexts[domain.name])
     broker = broker or create_broker(settings)
     bus = Bus(settings.bus, session_factory, registry, bus_clock or SystemClock(), broker)
     container = Container(
@@ -90,40 +122,29 @@ def bootstrap(
         bus=bus,
         clock=clock,
         wall_clock=wall_clock,
-        passwords=Passwords(settings.security),
+        passwords=passwords,
         tokens=Tokens(ensure_secret_key(settings), settings.security.token_ttl_seconds),
         lookup_jurisdiction=jurisdictions_public.lookup,
         calendar=calendar,
         login_throttle=login_throttle(settings, session_factory, SystemClock()),
+        photos=photos,
+        domains=domains,
+        contexts={type(context): context for context in contexts.values() if context is not None},
     )
-    _schedule_jobs(container, tasks_context)
+    for job in _platform_jobs(container):
+        bus.add_job(job.name, job.interval_seconds, job.run)
+    for domain in domains:
+        for job in domain.jobs(runtime, contexts[domain.name]) if domain.jobs else ():
+            bus.add_job(job.name, job.interval_seconds, job.run)
     return container
 
 
-def _subscribe_domains(registry: SubscriberRegistry, tasks: TasksContext) -> None:
-    jurisdiction_consumers.register(registry)
-    task_consumers.register(registry, tasks)
-    chief_consumers.register(registry, tasks.clock)
-    assessment_ledger.register(registry)
-
-
-def _schedule_jobs(container: Container, tasks: TasksContext) -> None:
-    def sweep_now() -> int:
-        try:
-            with container.transaction() as session:
-                return escalation.sweep(session, tasks, container.clock.now()).escalated
-        except Conflict as exc:
-            # Another scheduler's sweep got in first with a later as_of: this run has nothing to add.
-            # Logged and skipped; the next run sweeps as usual.
-            log.warning("escalation.sweep_skipped", code=exc.code, detail=exc.detail)
-            return 0
-
+def _platform_jobs(container: Container) -> list[Job]:
     def purge_now() -> int:
         report = retention.purge(container.session_factory, container.bus.clock, container.settings.retention)
         return report.events + report.deliveries
 
-    container.bus.add_job("escalation.sweep", container.settings.escalation.sweep_seconds, sweep_now)
-    container.bus.add_job("bus.purge", container.settings.retention.interval_seconds, purge_now)
+    return [Job("bus.purge", container.settings.retention.interval_seconds, purge_now)]
 
 
 def warn_about_time(container: Container) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from linzhang.settings import Settings, SettingsError, load_settings
+from linzhang.web.labels import ROLE
 
 
 class _Context:
@@ -77,14 +79,19 @@ def db_upgrade(ctx: _Context, revision: str) -> None:
         upgrade(engine, revision)
     finally:
         engine.dispose()
-    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+    click.echo(f"数据库 {engine.url.render_as_string(hide_password=True)} 已迁移到 {revision}")
 
 
 @cli.command()
 @click.option("--host", default=None, help="Address to bind (default: [http] host).")
 @click.option("--port", default=None, type=int, help="Port (default: [http] port).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load the demo (as `linzhang demo`) in the background if it is not there yet; pages say so meanwhile.",
+)
 @pass_context
-def serve(ctx: _Context, host: str | None, port: int | None) -> None:
+def serve(ctx: _Context, host: str | None, port: int | None, demo: bool) -> None:
     """The web app and API; without a Redis URL also the in-process workers, relay and sweeper."""
     import uvicorn
 
@@ -95,14 +102,19 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     settings = ctx.settings
     container = bootstrap(settings)
     start_metrics_listener(container)
-    app = create_app(container=container)
+    prepare = None
+    if demo:
+        from linzhang.demo import loader_while_serving
+
+        prepare = loader_while_serving(container, _echo_demo_report)
+    app = create_app(container=container, prepare=prepare)
     host, port = host or settings.http.host, port or settings.http.port
     if sys.stdout.isatty():
         # A person at a terminal: where to go and who to sign in as, in plain text before the log lines.
         from linzhang.console import banner
         from linzhang.demo import demo_logins
 
-        click.echo(banner(host, port, demo_logins(container)))
+        click.echo(banner(host, port, demo_logins(container), demo_loading=container.demo_loading))
     uvicorn.run(
         app,
         host=host,
@@ -112,11 +124,24 @@ def serve(ctx: _Context, host: str | None, port: int | None) -> None:
     )
 
 
+def _echo_demo_report(report: Any) -> None:
+    from linzhang.demo import DEMO_PASSWORD
+
+    if not report.loaded:
+        click.echo("演示数据已载入过，未作改动")
+        return
+    click.echo(
+        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
+        f"{report.period} 年度考核已计算"
+    )
+    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
+
+
 def _require_redis(settings: Settings, command: str) -> None:
     if not settings.redis_url:
         raise click.UsageError(
-            f"`linzhang {command}` serves the Redis broker: set LINZHANG_REDIS_URL. "
-            "Without it, `linzhang serve` runs workers and scheduler in-process."
+            f"`linzhang {command}` 服务于 Redis 消息代理：请设置 LINZHANG_REDIS_URL。"
+            "不设置时，`linzhang serve` 在本进程内运行工作线程和调度器。"
         )
 
 
@@ -143,7 +168,7 @@ def worker(ctx: _Context, threads: int | None, subscribers: tuple[str, ...]) -> 
             raise click.UsageError(f"没有这个订阅者：{'、'.join(unknown)}（可选：{'、'.join(known)}）")
         running = container.bus.start_worker(threads, subscribers=list(subscribers) or None)
         queues = ", ".join(sorted(running.consumer_whitelist or ()))
-        click.echo(f"worker running with {running.worker_threads} threads on {queues}", err=True)
+        click.echo(f"工作进程已启动：{running.worker_threads} 个线程，队列 {queues}", err=True)
         stop.wait()
         running.stop()
 
@@ -173,7 +198,7 @@ def relay(ctx: _Context, once: bool) -> None:
     with _container(ctx) as container:
         if once:
             container.bus.requeue_stale()
-            click.echo(f"sent {container.bus.relay_all()} deliveries")
+            click.echo(f"已发送 {container.bus.relay_all()} 条投递")
             return
         container.bus.jobs.clear()
         container.bus.run_scheduler(_wait_for_signal())
@@ -199,16 +224,16 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
             try:
                 when = dt.datetime.fromisoformat(as_of)
             except ValueError:
-                raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time", param_hint="--as-of") from None
+                raise click.BadParameter(f"{as_of!r} 不是 ISO-8601 时间", param_hint="--as-of") from None
             if when.tzinfo is None:
-                raise click.BadParameter("give a time zone, e.g. +08:00", param_hint="--as-of")
+                raise click.BadParameter("请带时区，如 2021-07-01T08:00+08:00", param_hint="--as-of")
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, TasksContext.of(container), when, "cli", skew=skew)
+                result = run_sweep(session, container.context(TasksContext), when, "cli", skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
-    click.echo(f"escalated {result.escalated} tasks as of {result.as_of.isoformat()}")
+    click.echo(f"截至 {result.as_of.isoformat()}：{result.escalated} 项任务上升督办")
 
 
 @cli.group()
@@ -227,7 +252,7 @@ def bus_dead(ctx: _Context, limit: int, after_id: int) -> None:
     with _container(ctx) as container:
         rows = list_dead(container.session_factory, limit=limit, after_id=after_id)
     if not rows:
-        click.echo("no dead deliveries")
+        click.echo("没有死信投递")
         return
     for row in rows:
         error = (row.last_error or "").splitlines()[0][:200] if row.last_error else ""
@@ -243,12 +268,12 @@ def bus_redrive(ctx: _Context, delivery_ids: tuple[int, ...], everything: bool) 
     from linzhang.bus import redrive
 
     if not delivery_ids and not everything:
-        raise click.UsageError("name delivery ids, or --all")
+        raise click.UsageError("请给出投递编号，或 --all")
     if delivery_ids and everything:
-        raise click.UsageError("name delivery ids or --all, not both")
+        raise click.UsageError("投递编号和 --all 只能给出其一")
     with _container(ctx) as container:
         count = redrive(container.session_factory, None if everything else list(delivery_ids))
-    click.echo(f"re-drove {count} deliveries")
+    click.echo(f"已重新投递 {count} 条")
 
 
 @bus.command("purge")
@@ -279,8 +304,7 @@ def bus_purge(ctx: _Context, events_days: int | None, done_deliveries_days: int 
     with _container(ctx) as container:
         report = purge(container.session_factory, container.bus.clock, retention)
     click.echo(
-        f"purged {report.events} events and {report.deliveries} deliveries; "
-        f"the event feed now starts after position {report.horizon}"
+        f"已清除 {report.events} 个事件和 {report.deliveries} 条已完成投递；事件流现从位置 {report.horizon} 之后开始"
     )
 
 
@@ -289,19 +313,11 @@ def bus_purge(ctx: _Context, events_days: int | None, done_deliveries_days: int 
 @pass_context
 def demo(ctx: _Context, villages: int) -> None:
     """Load the demo: Chongqing's divisions, villages, chiefs and accounts (once)."""
-    from linzhang.demo import DEMO_PASSWORD, load_demo
+    from linzhang.demo import load_demo
 
     with _container(ctx) as container:
-        # Its events wait in the outbox for the server's relay (or the scheduler) to deliver them.
         report = load_demo(container, villages=villages)
-    if not report.loaded:
-        click.echo("演示数据已载入过，未作改动")
-        return
-    click.echo(
-        f"演示数据已载入：{report.jurisdictions} 个辖区，{report.chiefs} 位林长，{report.tasks} 项任务；"
-        f"{report.period} 年度考核已计算"
-    )
-    click.echo(f"演示账号：{'、'.join(report.accounts)}，密码 {DEMO_PASSWORD}")
+    _echo_demo_report(report)
 
 
 @cli.group("import")
@@ -325,7 +341,47 @@ def import_divisions(ctx: _Context, file: Path) -> None:
                 report = run_import(session, container.clock, rows)
         except InvalidDivision as exc:
             raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
-    click.echo(f"{file}: {report.created} created, {report.renamed} renamed, {report.unchanged} unchanged")
+    click.echo(f"{file}：新建 {report.created} 个辖区，更名 {report.renamed} 个，未变 {report.unchanged} 个")
+
+
+@import_.command("rangers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_rangers(ctx: _Context, file: Path) -> None:
+    """Register rangers and supervisors from name,phone,jurisdiction_code,post rows (all or nothing)."""
+    from linzhang.domains.patrols.importer import read_ranger_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_rangers as run_import
+
+    with _container(ctx) as container:
+        try:
+            rows = read_ranger_file(file)
+            with container.transaction() as session:
+                created = run_import(session, container.context(PatrolsContext), rows)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {created} registered, {len(rows) - created} already there")
+
+
+@import_.command("areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_areas(ctx: _Context, file: Path) -> None:
+    """Load villages' patrol areas from a GeoJSON FeatureCollection (properties.code; all or nothing)."""
+    from linzhang.domains.patrols.importer import read_areas_file
+    from linzhang.domains.patrols.model import InvalidPatrolInput
+    from linzhang.domains.patrols.service import PatrolsContext
+    from linzhang.domains.patrols.service import import_areas as run_import
+
+    with _container(ctx) as container:
+        try:
+            document = read_areas_file(file)
+            with container.transaction() as session:
+                stored = run_import(session, container.context(PatrolsContext), document)
+        except InvalidPatrolInput as exc:
+            raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
+    click.echo(f"{file}: {stored} patrol areas stored")
 
 
 @import_.command("plan")
@@ -338,14 +394,14 @@ def import_plan(ctx: _Context, file: Path) -> None:
     from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
-        context = TasksContext.of(container)
+        context = container.context(TasksContext)
         try:
             plan = read_plan(file)
             with container.transaction() as session:
                 report = run_import(session, context, plan)
         except PlanError as exc:
             raise click.ClickException(f"{exc}；未导入任何数据") from None
-    click.echo(f"plan {report.plan_key}: {report.created} tasks created, {report.unchanged} already there")
+    click.echo(f"计划 {report.plan_key}：新建 {report.created} 项任务，已有 {report.unchanged} 项")
 
 
 @cli.group()
@@ -360,6 +416,7 @@ def user() -> None:
 @click.option("--jurisdiction", "jurisdiction_code", default=None, help="Code the account is bound to.")
 @click.option("--grant", "grants", multiple=True, help="An action an integration account may take (repeatable).")
 @click.option("--display-name", default=None, help="The name others see for this account's acts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new account as one JSON object (for scripts).")
 @pass_context
 def user_create(
     ctx: _Context,
@@ -369,6 +426,7 @@ def user_create(
     jurisdiction_code: str | None,
     grants: tuple[str, ...],
     display_name: str | None,
+    as_json: bool,
 ) -> None:
     """Create an account."""
     from linzhang.errors import LinzhangError
@@ -403,7 +461,10 @@ def user_create(
                 )
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
-    click.echo(f"created {created.role.value} account {created.username} (id {created.id})")
+    if as_json:
+        click.echo(json.dumps({"id": created.id, "username": created.username, "role": created.role.value}))
+        return
+    click.echo(f"已创建{ROLE[created.role.value]}账号 {created.username}（编号 {created.id}）")
 
 
 def _change_account(ctx: _Context, username: str, change: Any) -> Any:
@@ -416,7 +477,7 @@ def _change_account(ctx: _Context, username: str, change: Any) -> Any:
             with container.transaction() as session:
                 found = find_user(session, username)
                 if found is None:
-                    raise click.ClickException(f"no account {username}")
+                    raise click.ClickException(f"账号 {username} 不存在")
                 result = change(session, container, found.id)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
@@ -439,7 +500,7 @@ def user_passwd(ctx: _Context, username: str, password: str) -> None:
         username,
         lambda session, container, user_id: reset_password(session, container.passwords, user_id, password),
     )
-    click.echo(f"password of {username} changed; its tokens no longer work")
+    click.echo(f"{username} 的密码已更改，该账号原有的令牌全部失效")
 
 
 @user.command("disable")
@@ -450,7 +511,7 @@ def user_disable(ctx: _Context, username: str) -> None:
     from linzhang.identity.service import set_active
 
     _change_account(ctx, username, lambda session, _container, user_id: set_active(session, user_id, active=False))
-    click.echo(f"{username} disabled")
+    click.echo(f"账号 {username} 已停用，其令牌立即失效")
 
 
 @user.command("enable")
@@ -461,33 +522,41 @@ def user_enable(ctx: _Context, username: str) -> None:
     from linzhang.identity.service import set_active
 
     _change_account(ctx, username, lambda session, _container, user_id: set_active(session, user_id, active=True))
-    click.echo(f"{username} enabled")
+    click.echo(f"账号 {username} 已启用")
 
 
 @user.command("list")
 @click.option("--limit", default=100, type=click.IntRange(1, 10_000), help="Accounts to list.")
 @click.option("--after", "after_id", default=0, type=click.IntRange(0, 2**31 - 1), help="List accounts after this id.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line with the English codes (for scripts).")
 @pass_context
-def user_list(ctx: _Context, limit: int, after_id: int) -> None:
+def user_list(ctx: _Context, limit: int, after_id: int, as_json: bool) -> None:
     """Accounts in id order: id, username, role, jurisdiction, status, display name (tab-separated)."""
     from linzhang.identity.service import list_users
 
     with _container(ctx) as container, container.reading() as session:
         users = list_users(session, after_id=after_id, limit=limit)
     for account in users:
-        status = "active" if account.active else "disabled"
-        click.echo(
-            "\t".join(
-                [
-                    str(account.id),
-                    account.username,
-                    account.role.value,
-                    account.jurisdiction_code or "-",
-                    status,
-                    account.display_name,
-                ]
-            )
-        )
+        if as_json:
+            record = {
+                "id": account.id,
+                "username": account.username,
+                "role": account.role.value,
+                "jurisdiction_code": account.jurisdiction_code,
+                "active": account.active,
+                "display_name": account.display_name,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        fields = [
+            str(account.id),
+            account.username,
+            ROLE[account.role.value],
+            account.jurisdiction_code or "-",
+            "启用" if account.active else "停用",
+            account.display_name,
+        ]
+        click.echo("\t".join(fields))
 
 
 @cli.group()

@@ -13,7 +13,7 @@ class Login:
     password: str
 
 
-def banner(host: str, port: int, logins: Sequence[Login]) -> str:
+def banner(host: str, port: int, logins: Sequence[Login], *, demo_loading: bool = False) -> str:
     """Plain text: the address, how to pick another port, and the demo's sign-ins when it is loaded."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only displayed
     lines = [
@@ -27,5 +27,7 @@ def banner(host: str, port: int, logins: Sequence[Login]) -> str:
         lines.append("  演示账号：")
         width = max(len(login.username) for login in logins)
         lines += [f"    {login.who}  {login.username.ljust(width)}  密码 {login.password}" for login in logins]
+    if demo_loading:
+        lines.append("  演示数据正在后台载入（约一分钟），载入完成前页面顶部有提示。")
     lines += ["  按 Ctrl+C 停止。", ""]
     return "\n".join(lines)

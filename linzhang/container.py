@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus import Bus, EmbeddedBus, SubscriberRegistry
 from linzhang.clock import SHANGHAI, Clock, is_test_clock
+from linzhang.domain import Domain
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.throttle import LoginThrottle
 from linzhang.identity.tokens import Tokens
+from linzhang.media.store import PhotoStore
 from linzhang.references import JurisdictionLookup
 from linzhang.settings import Settings
 from linzhang.workdays import WorkCalendar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,8 +40,22 @@ class Container:
     lookup_jurisdiction: JurisdictionLookup
     calendar: WorkCalendar
     login_throttle: LoginThrottle
+    # Where photos' bytes live ([media] store): the photo routes read it, domains store through it.
+    photos: PhotoStore
     # Set while ``linzhang serve`` runs the in-process workers and scheduler.
     embedded: EmbeddedBus | None = None
+    # Set while ``linzhang serve --demo`` loads the demo in the background: every page says so.
+    demo_loading: bool = False
+    # The installed domains (linzhang.bootstrap.INSTALLED_DOMAINS) and the contexts they built.
+    domains: tuple[Domain[Any], ...] = ()
+    contexts: dict[type, object] = field(default_factory=dict)
+
+    def context(self, kind: type[T]) -> T:
+        """The context of type ``kind`` a domain built at start-up (e.g. ``container.context(TasksContext)``)."""
+        found = self.contexts.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"no domain built a {kind.__name__}")
+        return found
 
     @property
     def on_test_clock(self) -> bool:

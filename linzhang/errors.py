@@ -96,6 +96,9 @@ MISSING: dict[str, tuple[str, str]] = {
     "user": ("账号不存在", "user_not_found"),
     "assessment": ("考核结果不存在", "assessment_not_found"),
     "delivery": ("死信投递不存在", "delivery_not_found"),
+    "ranger": ("护林员不存在", "ranger_not_found"),
+    "patrol": ("巡护记录不存在", "patrol_not_found"),
+    "photo": ("照片不存在", "photo_not_found"),
 }
 
 

@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from linzhang.bus.job_runs import job_records
+from linzhang.bus.job_runs import JobRecord, job_records
 from linzhang.bus.ledger import DeliveryStatus
 from linzhang.bus.retention import feed_reach
 from linzhang.bus.tables import deliveries_table as d
@@ -29,6 +29,9 @@ from linzhang.container import Container
 from linzhang.metrics import PROCESS_REGISTRY
 
 log = structlog.get_logger("linzhang.metrics")
+
+# The periodic job whose runs the sweep's own metrics report (the name the composition root gives it).
+SWEEP_JOB = "escalation.sweep"
 
 # The delivery states counted per subscriber (done ones are history, not backlog).
 COUNTED_STATES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEAD)
@@ -114,6 +117,7 @@ class DatabaseCollector(Collector):
             age.add_metric([subscriber], max(0.0, (now - since).total_seconds()) if since else 0.0)
         yield age
         yield from _job_families(jobs)
+        yield from _sweep_families(next((job for job in jobs if job.job == SWEEP_JOB), None))
         purged = GaugeMetricFamily(
             "linzhang_bus_feed_purged_through",
             "Events at or before this feed position were purged by retention (0: none).",
@@ -125,6 +129,41 @@ class DatabaseCollector(Collector):
         )
         oldest.add_metric([], max(0.0, (now - oldest_event).total_seconds()) if oldest_event else 0.0)
         yield oldest
+
+
+def _sweep_families(sweep: JobRecord | None) -> Iterator[Any]:
+    """The escalation sweep's own figures (from the jobs' shared record), always present: zero before its
+    first run, so that an alert on them sees a sweep that never ran."""
+    figures = (
+        (CounterMetricFamily, "linzhang_sweep_runs", "Runs of the periodic escalation sweep, by every scheduler."),
+        (CounterMetricFamily, "linzhang_sweep_failures", "Runs of the periodic escalation sweep that failed."),
+        (CounterMetricFamily, "linzhang_sweep_escalated", "Tasks the periodic escalation sweep escalated, in all."),
+        (GaugeMetricFamily, "linzhang_sweep_last_duration_seconds", "How long the sweep's last run took."),
+        (
+            GaugeMetricFamily,
+            "linzhang_sweep_last_success_timestamp_seconds",
+            "When the sweep last succeeded (Unix time; 0: never).",
+        ),
+        (
+            GaugeMetricFamily,
+            "linzhang_sweep_last_failure_timestamp_seconds",
+            "When the sweep last failed (Unix time; 0: never).",
+        ),
+    )
+    values: tuple[float, ...] = (0, 0, 0, 0.0, 0.0, 0.0)
+    if sweep is not None:
+        values = (
+            sweep.runs,
+            sweep.failures,
+            sweep.items,
+            sweep.last_duration_seconds or 0.0,
+            sweep.last_success_at.timestamp() if sweep.last_success_at else 0.0,
+            sweep.last_failure_at.timestamp() if sweep.last_failure_at else 0.0,
+        )
+    for (family, name, documentation), value in zip(figures, values, strict=True):
+        metric = family(name, documentation)
+        metric.add_metric([], value)
+        yield metric
 
 
 def _job_families(jobs: list[Any]) -> Iterator[Any]:

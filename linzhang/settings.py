@@ -148,6 +148,19 @@ class WebSettings(_Section, frozen=True, forbid_unknown_fields=True):
     board_refresh_seconds: Annotated[int, msgspec.Meta(ge=5)] = 60
 
 
+class ReportsSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    issue_due_workdays: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
+
+
+class MediaSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    store: Literal["local"] = "local"
+    folder: str = ""
+    max_photo_bytes: Annotated[int, msgspec.Meta(ge=1024, le=104_857_600)] = 10_485_760
+    max_photo_pixels: Annotated[int, msgspec.Meta(ge=10_000, le=200_000_000)] = 40_000_000
+    thumbnail_pixels: Annotated[int, msgspec.Meta(ge=32, le=2048)] = 320
+    max_photos_per_report: Annotated[int, msgspec.Meta(ge=0, le=20)] = 4
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool | Literal["auto"] = "auto"
@@ -169,11 +182,18 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     logging: LoggingSettings = LoggingSettings()
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    reports: ReportsSettings = ReportsSettings()
+    media: MediaSettings = MediaSettings()
     config_dir: str = ""
 
     @property
     def var_path(self) -> Path:
         return Path(self.paths.var_dir).resolve()
+
+    @property
+    def media_path(self) -> Path:
+        """Where the local photo store keeps its files: ``[media] folder``, else ``photos/`` under var."""
+        return Path(self.media.folder).resolve() if self.media.folder else self.var_path / "photos"
 
     @property
     def database_url(self) -> str:

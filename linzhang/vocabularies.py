@@ -45,6 +45,8 @@ def _built_in(*pairs: tuple[str, str]) -> Vocabulary:
 STATUSES = _built_in(("open", "办理中"), ("submitted", "待核查/验收"), ("done", "已办结"))
 KINDS = _built_in(("target", "目标任务"), ("issue", "问题整改"), ("order", "林长令"))
 LEVELS = _built_in(("city", "市"), ("district", "区县"), ("township", "乡镇街道"), ("village", "村社区"))
+# The levels of the jurisdiction tree from the top down: the one list every rule about levels reads.
+LEVEL_CODES: tuple[str, ...] = LEVELS.codes
 # Posts: the chiefs' roles (总林长 / 副总林长 / 林长) and the people working under them (护林员 / 监管员).
 POSTS = _built_in(
     ("general", "总林长"),

@@ -30,7 +30,8 @@ def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
     Not ready: the database or the broker fails; a load balancer takes the server out. Degraded: the
     working calendar does not cover this year or next; every server is equally affected and still
     serves correctly otherwise, so it stays in rotation while the reason is shown. On a test clock the
-    answer carries ``clock: {mode: "test", now}``.
+    answer carries ``clock: {mode: "test", now}``; while ``linzhang serve --demo`` loads the demo, ``demo:
+    "loading"``.
     """
     checks: dict[str, str] = {}
     try:
@@ -58,4 +59,6 @@ def readyz(container: NamedDependency[Container]) -> Response[dict[str, Any]]:
     if reasons:
         body["reasons"] = reasons
         body["uncovered_years"] = uncovered
+    if container.demo_loading:
+        body["demo"] = "loading"
     return Response(body)

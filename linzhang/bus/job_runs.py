@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus.tables import job_runs_table as j
+from linzhang.db import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,8 @@ def record_job_run(
 ) -> None:
     """Count one run of ``job`` (an upsert: concurrent schedulers each add theirs)."""
     with session_factory() as session, session.begin():
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         failed = 0 if succeeded else 1
-        statement = insert(j).values(
+        statement = dialect_insert(session, j).values(
             job=job,
             runs=1,
             failures=failed,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from linzhang.bus.ledger import DeliveryStatus
@@ -25,7 +24,7 @@ from linzhang.bus.tables import deliveries_table as d
 from linzhang.bus.tables import events_table as e
 from linzhang.bus.tables import horizon_table as h
 from linzhang.clock import Clock
-from linzhang.db import rowcount
+from linzhang.db import dialect_insert, rowcount
 from linzhang.settings import RetentionSettings
 
 
@@ -111,8 +110,7 @@ def _purgeable_limit(session_factory: sessionmaker[Session]) -> int | None:
 def _advance_horizon(session: Session, through: int, now: datetime) -> None:
     """Move the horizon forward to ``through`` (never back: two schedulers may purge at once)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(h).values(id=1, purged_through=through, purged_at=now)
+    statement = dialect_insert(session, h).values(id=1, purged_through=through, purged_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[h.c.id],
         set_={"purged_through": func.greatest(h.c.purged_through, through), "purged_at": now}

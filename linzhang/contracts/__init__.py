@@ -4,6 +4,9 @@ Each event is a frozen msgspec Struct named in the past tense, registered with i
 that breaks readers gets a new version (``TaskEscalatedV2`` with ``version = 2``); both stay decodable.
 """
 
+import importlib
+import pkgutil
+
 from linzhang.contracts.base import Event, decode_event, encode_event, event_class, registered_events
 from linzhang.contracts.chiefs import ChiefAppointed, ChiefReplaced, ChiefTermEnded
 from linzhang.contracts.jurisdictions import JurisdictionCreated, JurisdictionRenamed
@@ -48,3 +51,9 @@ __all__ = [
     "event_class",
     "registered_events",
 ]
+
+# Every module of this package registers its events when imported: a domain's new contracts module
+# (linzhang/contracts/<domain>.py) is found here, so decoding knows its events without an edit here;
+# its publishers and subscribers import the events from that module.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

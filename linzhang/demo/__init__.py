@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linzhang.bus.tables import deliveries_table
+from linzhang.bus.drain import drain
 from linzhang.clock import SHANGHAI, FixedClock
 from linzhang.console import Login
 from linzhang.container import Container
@@ -81,7 +81,6 @@ ISSUES = (
 # month and more (the city): the sweep climbs one level at a time, after each level's grace period.
 LATE_VILLAGES = 0.3  # the least share of past-due village leaves that are late, however diligent the district
 OVERDUE_DAYS = (1, 2, 3, 4, 10, 11, 13, 16, 24, 30, 38, 45)
-DRAIN_SECONDS = 600.0  # the longest the demo waits for its events to be delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +93,35 @@ class DemoReport:
     period: str = ""  # the assessment computed on the demo (this year)
 
 
+def demo_loaded(container: Container) -> bool:
+    """Whether the demo is there (its administrator account is)."""
+    with container.reading() as session:
+        return session.scalar(select(User.id).where(User.username == "admin")) is not None
+
+
+def loader_while_serving(
+    container: Container, announce: Callable[[DemoReport], object], villages: int = 300
+) -> Callable[[], None] | None:
+    """For ``linzhang serve --demo``: the work that loads the demo behind a serving app, or ``None`` if it is
+    there already. Until it is done ``container.demo_loading`` is set, and every page says so."""
+    if demo_loaded(container):
+        return None
+    container.demo_loading = True
+
+    def load() -> None:
+        try:
+            report = load_demo(container, villages=villages)
+        finally:
+            container.demo_loading = False
+        announce(report)
+
+    return load
+
+
 def load_demo(container: Container, villages: int = 300, seed: int = 2021) -> DemoReport:
     """Load the demo once; a second call finds the demo administrator and changes nothing."""
-    with container.reading() as session:
-        if session.scalar(select(User.id).where(User.username == "admin")) is not None:
-            return DemoReport(False, 0, 0, [])
+    if demo_loaded(container):
+        return DemoReport(False, 0, 0, [])
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     today = container.clock.now().astimezone(SHANGHAI).date()
     season_start = today - dt.timedelta(days=SEASON_DAYS)
@@ -191,6 +214,8 @@ CONSOLE_LOGINS = (("市林长办", "city-office"), ("区县林长", "wanzhou-chi
 
 def demo_logins(container: Container) -> list[Login]:
     """The demo's sign-ins for the console, if the demo is loaded (and those accounts exist)."""
+    if container.demo_loading:
+        return [Login(who, username, DEMO_PASSWORD) for who, username in CONSOLE_LOGINS]
     usernames = [username for _, username in CONSOLE_LOGINS]
     with container.reading() as session:
         present = set(session.execute(select(User.username).where(User.username.in_(usernames))).scalars())
@@ -240,7 +265,7 @@ class _Season:
         self.rng = rng
         self.today = today
         self.start = at_start.now().astimezone(SHANGHAI).date()
-        self.live = TasksContext.of(container)
+        self.live = container.context(TasksContext)
         self.opening = replace(self.live, clock=at_start)
         self.created = 0
         self.villages: set[str] = set()
@@ -441,26 +466,16 @@ def _above(container: Container, session: Session, code: str) -> str:
 def _assess(container: Container, today: dt.date) -> str:
     """Deliver the demo's events, then compute this year's assessment so the ranking has something to show."""
     _deliver(container)
-    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
-    context = assessments.AssessmentContext(container.clock, rubric, digest)
+    context = container.context(assessments.AssessmentContext)
     with container.transaction() as session:
         run = assessments.compute(session, ADMIN, context, str(today.year), today)
     return run.period
 
 
 def _deliver(container: Container) -> None:
-    """Relay the outbox and run a worker until every delivery is done or dead."""
-    deadline = time.monotonic() + DRAIN_SECONDS
-    worker = container.bus.start_worker()
-    try:
-        while True:
-            container.bus.relay_all()
-            with container.reading() as session:
-                waiting = session.execute(
-                    select(func.count()).where(deliveries_table.c.status.not_in(("done", "dead")))
-                ).scalar_one()
-            if not waiting or time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
-    finally:
-        worker.stop()
+    """Handle every delivery the demo's events made, in this thread, many per transaction.
+
+    No relay or worker threads: on SQLite they would only wait for one another's write lock.
+    """
+    bus = container.bus
+    drain(bus.session_factory, bus.registry, bus.clock, bus.policy)

@@ -21,6 +21,7 @@ class Role(StrEnum):
     OFFICE = "office"  # 林长办 staff of a jurisdiction
     CHIEF = "chief"  # a 林长
     INTEGRATION = "integration"  # another government system
+    RANGER = "ranger"  # a 护林员 or 监管员: their own patrols and field reports (a supervisor: their area's rangers)
 
 
 class Action(StrEnum):
@@ -39,6 +40,9 @@ class Action(StrEnum):
     MANAGE_BUS = "manage_bus"
     READ_METRICS = "read_metrics"
     MOVE_CLOCK = "move_clock"  # a training instance's test clock
+    MANAGE_RANGERS = "manage_rangers"  # register, replace and import rangers and supervisors, patrol areas
+    PATROL = "patrol"  # record one's own patrols and field reports
+    READ_PATROLS = "read_patrols"  # patrols, rangers and compliance (a ranger: only their own; see patrols)
 
 
 class Relation(StrEnum):
@@ -72,6 +76,16 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_BUS: Rule({}),
     Action.READ_METRICS: Rule({}),
     Action.MOVE_CLOCK: Rule({}),
+    Action.MANAGE_RANGERS: Rule({Role.OFFICE: Relation.WITHIN, Role.CHIEF: Relation.WITHIN}),
+    Action.PATROL: Rule({Role.CHIEF: Relation.OWN, Role.RANGER: Relation.OWN}),
+    Action.READ_PATROLS: Rule(
+        {
+            Role.OFFICE: Relation.WITHIN,
+            Role.CHIEF: Relation.WITHIN,
+            Role.INTEGRATION: Relation.WITHIN,
+            Role.RANGER: Relation.WITHIN,
+        }
+    ),
 }
 
 
@@ -121,6 +135,9 @@ ACTION_NAMES: dict[Action, str] = {
     Action.MANAGE_BUS: "管理消息总线",
     Action.READ_METRICS: "读取运行指标",
     Action.MOVE_CLOCK: "拨动测试时钟",
+    Action.MANAGE_RANGERS: "管理护林员",
+    Action.PATROL: "记录巡林",
+    Action.READ_PATROLS: "查看巡林",
 }
 
 ROLE_NAMES: dict[Role, str] = {
@@ -128,6 +145,7 @@ ROLE_NAMES: dict[Role, str] = {
     Role.OFFICE: "林长办",
     Role.CHIEF: "林长",
     Role.INTEGRATION: "对接系统",
+    Role.RANGER: "护林员",
 }
 
 

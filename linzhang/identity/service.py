@@ -27,6 +27,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.OFFICE: "林长办",
     Role.CHIEF: "林长",
     Role.INTEGRATION: "对接系统",
+    Role.RANGER: "护林员",
 }
 # The level below which there is nothing: work "from below" never reaches an account bound here.
 LOWEST_LEVEL = "village"

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linzhang.clock import Clock
 from linzhang.errors import TooManyRequests
 from linzhang.identity.tables import LoginFailure
+from linzhang.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
 from linzhang.settings import LoginSettings, Settings
 
 ACCOUNT_PREFIX = "account:"
@@ -201,13 +202,17 @@ class LoginThrottle:
     def check(self, attempt: LoginAttempt) -> None:
         """Raise :class:`TooManyRequests` while either the account or the address has to wait."""
         now = self._clock.now()
-        wait = max(self._counters.blocked_for(key, now) for key in attempt.keys)
+        account_wait, address_wait = (self._counters.blocked_for(key, now) for key in attempt.keys)
+        wait = max(account_wait, address_wait)
         if wait > 0:
+            LOGIN_THROTTLED.labels(scope="account" if account_wait > 0 else "address").inc()
             raise TooManyRequests(
                 "登录失败次数过多，请稍后再试", retry_after=max(math.ceil(wait), 1), code="login_throttled"
             )
 
     def failed(self, attempt: LoginAttempt) -> None:
+        """A wrong username or password: counted against the account and the address (and in the metrics)."""
+        LOGIN_FAILURES.inc()
         now = self._clock.now()
         account_key, address_key = attempt.keys
         self._counters.record_failure(account_key, self._settings.account_free_failures, now)

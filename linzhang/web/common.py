@@ -30,7 +30,7 @@ def category_name(container: Container, code: str | None) -> str:
 
 
 def tasks_context(container: Container) -> TasksContext:
-    return TasksContext.of(container)
+    return container.context(TasksContext)
 
 
 def inbox_context(container: Container) -> InboxContext:

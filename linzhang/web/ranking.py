@@ -15,16 +15,15 @@ from linzhang.domains.assessments import service as assessments
 from linzhang.domains.assessments.export import workbook
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, NotFound
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from linzhang.web.common import page_limit
 from linzhang.web.session import Viewer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LEVELS = ("city", "district", "township", "village")
 
 
 def _context(container: Container) -> assessments.AssessmentContext:
-    rubric, digest = assessments.rubric_at(container.settings.config_file("assessment.toml"))
-    return assessments.AssessmentContext(container.clock, rubric, digest)
+    return container.context(assessments.AssessmentContext)
 
 
 def _levels_for(viewer: Viewer) -> list[str]:

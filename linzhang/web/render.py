@@ -21,8 +21,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from linzhang.api.problems import DATABASE_RETRY_AFTER_SECONDS
 from linzhang.clock import SHANGHAI
 from linzhang.container import Container
+from linzhang.domain import MenuItem
 from linzhang.errors import LinzhangError
-from linzhang.identity import Role
+from linzhang.identity import Principal, Role
 from linzhang.web import labels
 from linzhang.web.session import ForgedRequest, SignInRequired, sign_in_url
 
@@ -30,6 +31,9 @@ from linzhang.web.session import ForgedRequest, SignInRequired, sign_in_url
 CALENDAR_BANNER_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
+# A domain's pages keep their templates in its own folder (linzhang/domains/<name>/templates/), found
+# here from the folder tree; they extend "base.html" like the shared pages.
+DOMAIN_TEMPLATES = sorted((HERE.parent / "domains").glob("*/templates"))
 STATIC = HERE / "static"
 log = structlog.get_logger("linzhang.web")
 
@@ -85,10 +89,12 @@ def _datetime(value: dt.datetime | None) -> str:
 
 
 def instance_banners(request: Request[Any, Any, Any]) -> list[str]:
-    """What every page says about the instance itself: a training instance's test clock, and to the city
+    """What every page says about the instance itself: the demo still loading, a training instance's test clock, and to the city
     office (and administrators) the years whose official holidays nobody has entered yet."""
     container: Container = request.app.state.container
     banners = []
+    if container.demo_loading:
+        banners.append("演示数据加载中：辖区、林长、任务和考核正在载入，约需一分钟，请稍后刷新页面。")
     if container.on_test_clock:
         banners.append(
             f"培训实例：本系统运行在测试时钟上，当前时间为 {_datetime(container.clock.now())}，不是真实时间。"
@@ -105,8 +111,16 @@ def instance_banners(request: Request[Any, Any, Any]) -> list[str]:
     return banners
 
 
+def domain_menu(request: Request[Any, Any, Any], principal: Principal) -> list[MenuItem]:
+    """The installed domains' menu entries this person is shown (linzhang.domain.Domain.menu)."""
+    container: Container = request.app.state.container
+    return [item for domain in container.domains for item in domain.menu if item.shown(principal)]
+
+
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    env = Environment(
+        loader=FileSystemLoader([TEMPLATES, *DOMAIN_TEMPLATES]), autoescape=True, undefined=StrictUndefined
+    )
     env.filters.update(number=_number, percent=_percent, date=_date, datetime=_datetime)
     env.globals.update(
         status_label=lambda code: labels.label(labels.STATUS, code),
@@ -118,6 +132,7 @@ def environment() -> Environment:
         action_label=lambda code: labels.label(labels.ACTION, code),
         detail_label=lambda code: labels.label(labels.DETAIL, code),
         instance_banners=instance_banners,
+        domain_menu=domain_menu,
     )
     return env
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from litestar import Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from linzhang.web.board import BoardController
 from linzhang.web.coverage import CoverageController
+from linzhang.web.photos import PhotoPages
 from linzhang.web.ranking import RankingController
 from linzhang.web.render import SECURITY_HEADERS, STATIC, exception_handlers
 from linzhang.web.session import provide_viewer
@@ -18,10 +22,19 @@ from linzhang.web.work import WorkController
 STATIC_PATH = "/static"
 
 
-def pages_router() -> Router:
+def pages_router(domain_pages: Sequence[ControllerRouterHandler] = ()) -> Router:
+    """The shared pages, and the pages the installed domains bring (linzhang.domain.Domain.pages)."""
     return Router(
         path="/",
-        route_handlers=[SignInController, WorkController, BoardController, CoverageController, RankingController],
+        route_handlers=[
+            SignInController,
+            WorkController,
+            BoardController,
+            CoverageController,
+            RankingController,
+            PhotoPages,
+            *domain_pages,
+        ],
         dependencies={"viewer": Provide(provide_viewer)},
         exception_handlers=exception_handlers,
         include_in_schema=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -12,8 +13,10 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from linzhang.container import Container
-from linzhang.errors import LinzhangError
+from linzhang.errors import LinzhangError, TooManyRequests, Unauthorized
 from linzhang.identity import sessions
+from linzhang.identity.http import client_address
+from linzhang.identity.throttle import LoginAttempt
 from linzhang.web.session import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -43,6 +46,18 @@ def _form(container: Container, *, error: str | None, username: str, next_url: s
     return response
 
 
+def _open_session(container: Container, username: str, password: str) -> sessions.OpenedSession:
+    with container.transaction() as session:
+        return sessions.sign_in(
+            session,
+            container.passwords,
+            container.clock,
+            username,
+            password,
+            container.settings.web.session_ttl_seconds,
+        )
+
+
 class SignInController(Controller):
     tags = ["pages"]
     include_in_schema = False
@@ -51,27 +66,47 @@ class SignInController(Controller):
     def sign_in_page(self, container: NamedDependency[Container], next: FromQuery[str | None] = None) -> Response[Any]:
         return _form(container, error=None, username="", next_url=safe_next(next) or "", status=200)
 
-    @post("/login", sync_to_thread=True)
-    def sign_in(
+    @post("/login")
+    async def sign_in(
         self,
         request: Request[Any, Any, Any],
         data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         container: NamedDependency[Container],
     ) -> Response[Any]:
+        """Through the same login throttle as ``POST /api/v1/auth/token``: per account and per address."""
         next_url = safe_next(data.next) or ""
         expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
         if expected is None or not sessions.same_token(expected, data.csrf_token):
             return _form(
                 container, error="登录页已过期，请重新输入", username=data.username, next_url=next_url, status=403
             )
-        ttl = container.settings.web.session_ttl_seconds
+        username = data.username.strip()
+        throttle = container.login_throttle
+        attempt = LoginAttempt(username, client_address(request))
         try:
-            with container.transaction() as session:
-                opened = sessions.sign_in(
-                    session, container.passwords, container.clock, data.username.strip(), data.password, ttl
-                )
+            async with throttle.one_at_a_time(attempt):
+                await anyio.to_thread.run_sync(throttle.check, attempt)
+                try:
+                    opened = await anyio.to_thread.run_sync(_open_session, container, username, data.password)
+                except Unauthorized:
+                    await anyio.to_thread.run_sync(throttle.failed, attempt)
+                    raise
+                await anyio.to_thread.run_sync(throttle.succeeded, attempt)
+        except TooManyRequests as refused:
+            await throttle.answer_slowly(refused)
+            wait = f"请 {refused.retry_after} 秒后再试" if refused.retry_after < 120 else "请稍后再试"
+            form = _form(
+                container,
+                error=f"登录失败次数过多，{wait}",
+                username=data.username,
+                next_url=next_url,
+                status=refused.status_code,
+            )
+            form.headers["Retry-After"] = str(refused.retry_after)
+            return form
         except LinzhangError as exc:
             return _form(container, error=exc.detail, username=data.username, next_url=next_url, status=exc.status_code)
+        ttl = container.settings.web.session_ttl_seconds
         response: Response[Any] = Redirect(next_url or "/", status_code=303)
         response.set_cookie(session_cookie(container, opened.cookie_value, ttl))
         response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/login")

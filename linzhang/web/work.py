@@ -26,13 +26,13 @@ from linzhang.domains.tasks import supervision
 from linzhang.domains.tasks.model import TaskStatus
 from linzhang.errors import InvalidInput, not_found
 from linzhang.paths import is_below, is_within, path_codes
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from linzhang.web.common import category_name, inbox_context, names, page_limit, tasks_context
 from linzhang.web.session import Viewer
 
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # The inbox's tabs: the projection's boxes (待核查: submitted work from the level below, 核查 or 验收).
 TABS = (("todo", "待办"), ("supervising", "督办中"), ("review", "待核查"))
-LEVELS = ("city", "district", "township", "village")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,11 @@ from linzhang.container import Container
 from linzhang.identity import Action, Role
 from linzhang.identity.tables import users_table
 from linzhang.identity.throttle import LoginAttempt
+from linzhang.metrics import PROCESS_REGISTRY
 from linzhang.settings import Settings
+from linzhang.web.session import SESSION_COOKIE
 from tests.conftest import make_settings
+from tests.support.pages import sign_in_form_token
 from tests.support.world import PASSWORD, Api, add_user, api_client, seed_tree
 
 NEW_PASSWORD = "spruce larch cypress"
@@ -257,6 +260,84 @@ def test_failed_logins_back_off_per_address(throttled: tuple[Api, Container]) ->
     response = login(api, "wanzhou", PASSWORD)
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) >= 1
+
+
+def page_sign_in(api: Api, username: str, password: str) -> Any:
+    form = api.client.get("/login")
+    assert form.status_code == 200
+    return api.client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": sign_in_form_token(form.text)},
+        follow_redirects=False,
+    )
+
+
+def metric(name: str, **labels: str) -> float:
+    return PROCESS_REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_page_sign_in_backs_off_per_account_with_a_chinese_page_and_retry_after(
+    throttled: tuple[Api, Container],
+) -> None:
+    api, _container = throttled
+    failures, throttled_accounts = (
+        metric("linzhang_login_failures_total"),
+        metric("linzhang_login_throttled_total", scope="account"),
+    )
+    for _ in range(4):
+        wrong = page_sign_in(api, "wanzhou", "wrong password!")
+        assert wrong.status_code == 401
+        assert "用户名或密码错误" in wrong.text
+    assert metric("linzhang_login_failures_total") - failures == 4
+    # The back-off holds the right password too, without checking it, on a page that says why and how long.
+    started = time.monotonic()
+    blocked = page_sign_in(api, "WanZhou", PASSWORD)
+    assert time.monotonic() - started >= 0.3
+    assert blocked.status_code == 429
+    assert blocked.headers["content-type"].startswith("text/html")
+    assert blocked.headers["retry-after"] == "1"
+    assert "登录失败次数过多，请 1 秒后再试" in blocked.text
+    assert SESSION_COOKIE not in blocked.cookies
+    assert metric("linzhang_login_throttled_total", scope="account") - throttled_accounts == 1
+    time.sleep(1.1)
+    assert page_sign_in(api, "wanzhou", PASSWORD).status_code == 303
+
+
+def test_the_api_and_the_pages_share_one_throttle(throttled: tuple[Api, Container]) -> None:
+    api, _container = throttled
+    for _ in range(4):
+        assert login(api, "wanzhou", "wrong password!").status_code == 401
+    assert page_sign_in(api, "wanzhou", PASSWORD).status_code == 429
+    time.sleep(1.1)
+    # The fifth failure, on a page, doubles the wait for the API.
+    assert page_sign_in(api, "wanzhou", "wrong password!").status_code == 401
+    retry = login(api, "wanzhou", PASSWORD)
+    assert retry.status_code == 429
+    assert retry.headers["retry-after"] == "2"
+
+
+def test_page_sign_in_backs_off_per_address(throttled: tuple[Api, Container]) -> None:
+    api, _container = throttled
+    throttled_addresses = metric("linzhang_login_throttled_total", scope="address")
+    for number in range(9):
+        assert page_sign_in(api, f"guess-{number}", "wrong password!").status_code == 401
+    blocked = page_sign_in(api, "wanzhou", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) >= 1
+    assert "登录失败次数过多" in blocked.text
+    assert metric("linzhang_login_throttled_total", scope="address") - throttled_addresses == 1
+
+
+def test_api_login_failures_and_refusals_are_counted(throttled: tuple[Api, Container]) -> None:
+    api, _container = throttled
+    failures = metric("linzhang_login_failures_total")
+    throttled_accounts = metric("linzhang_login_throttled_total", scope="account")
+    assert login(api, "wanzhou", PASSWORD).status_code == 200
+    for _ in range(4):
+        login(api, "wanzhou", "wrong password!")
+    assert login(api, "wanzhou", "wrong password!").status_code == 429
+    assert metric("linzhang_login_failures_total") - failures == 4
+    assert metric("linzhang_login_throttled_total", scope="account") - throttled_accounts == 1
 
 
 def test_a_full_hashing_queue_answers_429_without_hashing(world: Container, settings: Settings) -> None:

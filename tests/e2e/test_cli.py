@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -99,14 +100,14 @@ def test_bus_dead_lists_and_redrive_revives(container: Container, settings: Sett
     assert runner.invoke(cli, ["bus", "redrive"], env=_env(settings)).exit_code == 2
     revived = runner.invoke(cli, ["bus", "redrive", str(delivery_id)], env=_env(settings))
     assert revived.exit_code == 0, revived.output
-    assert "re-drove 1 deliveries" in revived.output
+    assert "已重新投递 1 条" in revived.output
     with container.engine.connect() as connection:
         assert connection.execute(select(deliveries_table.c.status, deliveries_table.c.attempts)).one() == (
             "pending",
             0,
         )
 
-    assert runner.invoke(cli, ["bus", "dead"], env=_env(settings)).output.strip() == "no dead deliveries"
+    assert runner.invoke(cli, ["bus", "dead"], env=_env(settings)).output.strip() == "没有死信投递"
 
 
 def test_user_create_then_sign_in(container: Container, settings: Settings) -> None:
@@ -132,7 +133,29 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
         env=env,
     )
     assert made.exit_code == 0, made.output
-    assert "created office account wz-office" in made.output
+    assert "已创建林长办账号 wz-office" in made.output
+    scripted = runner.invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--username",
+            "wz-feed",
+            "--password",
+            "feed-password",
+            "--role",
+            "integration",
+            "--jurisdiction",
+            "500101",
+            "--json",
+        ],
+        env=env,
+    )
+    assert scripted.exit_code == 0, scripted.output
+    assert {key: json.loads(scripted.output)[key] for key in ("username", "role")} == {
+        "username": "wz-feed",
+        "role": "integration",
+    }
     with api_client(container) as api:
         api.token("wz-office", "office-password")
         assert api.get("/me", "wz-office").json()["jurisdiction_code"] == "500101"
@@ -231,12 +254,14 @@ def test_user_passwd_disable_enable_and_list(container: Container, settings: Set
         assert "常见" in weak.output
         changed = runner.invoke(cli, ["user", "passwd", "WZ-Office", "--password", "spruce larch cypress"], env=env)
         assert changed.exit_code == 0, changed.output
+        assert "密码已更改" in changed.output
         assert api.get("/me", headers={"authorization": f"Bearer {token}"}).status_code == 401
         api.forget()
         api.token("wz-office", "spruce larch cypress")
 
         disabled = runner.invoke(cli, ["user", "disable", "wz-office"], env=env)
         assert disabled.exit_code == 0, disabled.output
+        assert disabled.output.strip() == "账号 wz-office 已停用，其令牌立即失效"
         assert api.get("/me", "wz-office").status_code == 401
         assert (
             api.post("/auth/token", json={"username": "wz-office", "password": "spruce larch cypress"}).status_code
@@ -247,20 +272,31 @@ def test_user_passwd_disable_enable_and_list(container: Container, settings: Set
         assert listed.exit_code == 0, listed.output
         assert listed.output.split("\n")[0].split("\t")[1:] == [
             "wz-office",
-            "office",
+            "林长办",
             "500101",
-            "disabled",
+            "停用",
             "万州区林长办",
         ]
+        # For scripts: one JSON object per line, with the English codes.
+        scripted = runner.invoke(cli, ["user", "list", "--json"], env=env)
+        assert scripted.exit_code == 0, scripted.output
+        record = json.loads(scripted.output.splitlines()[0])
+        assert {key: record[key] for key in ("username", "role", "jurisdiction_code", "active")} == {
+            "username": "wz-office",
+            "role": "office",
+            "jurisdiction_code": "500101",
+            "active": False,
+        }
 
         enabled = runner.invoke(cli, ["user", "enable", "wz-office"], env=env)
         assert enabled.exit_code == 0, enabled.output
+        assert enabled.output.strip() == "账号 wz-office 已启用"
         api.forget()
         api.token("wz-office", "spruce larch cypress")
 
     unknown = runner.invoke(cli, ["user", "disable", "nobody"], env=env)
     assert unknown.exit_code == 1
-    assert "no account nobody" in unknown.output
+    assert "账号 nobody 不存在" in unknown.output
     assert PASSWORD not in listed.output
 
 

@@ -280,7 +280,7 @@ def test_inbox_flags_sorting_and_pages(api: Api, world: Container, clock: FixedC
 
 
 def test_racing_sweeps_escalate_each_task_once(world: Container, clock: FixedClock) -> None:
-    context = TasksContext.of(world)
+    context = world.context(TasksContext)
     with api_client(world) as api:
         for _ in range(30):
             new_issue(api)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry, publish
-from linzhang.bus.runtime import PeriodicJob
+from linzhang.bus.scheduler import PeriodicJob
 from linzhang.bus.tables import deliveries_table as d
 from linzhang.bus.tables import events_table as e
 from linzhang.container import Container
@@ -136,6 +136,42 @@ def test_periodic_jobs_are_reported_from_the_shared_record(api: Api, container: 
     assert value(samples, "linzhang_job_duration_seconds_count", job="escalation.sweep", outcome="ok") >= 2
 
 
+SWEEP_METRICS = (
+    "linzhang_sweep_runs_total",
+    "linzhang_sweep_failures_total",
+    "linzhang_sweep_escalated_total",
+    "linzhang_sweep_last_duration_seconds",
+    "linzhang_sweep_last_success_timestamp_seconds",
+    "linzhang_sweep_last_failure_timestamp_seconds",
+)
+
+
+def test_the_sweep_has_metrics_of_its_own_zero_before_its_first_run(api: Api, container: Container) -> None:
+    _, samples = scrape(api)
+    assert {name: value(samples, name) for name in SWEEP_METRICS} == dict.fromkeys(SWEEP_METRICS, 0)
+
+    bus = container.bus
+    sweep = next(job for job in bus.jobs if job.name == "escalation.sweep")
+    bus.run_job(sweep)  # the real sweep: nothing is overdue, nothing escalated
+    bus.run_job(PeriodicJob("escalation.sweep", 60, lambda: 3))  # a run that escalated three tasks
+
+    def broken() -> None:
+        raise RuntimeError("the sweep's database is gone")
+
+    bus.run_job(PeriodicJob("escalation.sweep", 60, broken))
+    # Another job's runs are not the sweep's.
+    bus.run_job(next(job for job in bus.jobs if job.name == "bus.purge"))
+
+    _, samples = scrape(api)
+    assert value(samples, "linzhang_sweep_runs_total") == 3
+    assert value(samples, "linzhang_sweep_failures_total") == 1
+    assert value(samples, "linzhang_sweep_escalated_total") == 3
+    assert value(samples, "linzhang_sweep_last_duration_seconds") > 0
+    success = value(samples, "linzhang_sweep_last_success_timestamp_seconds")
+    failure = value(samples, "linzhang_sweep_last_failure_timestamp_seconds")
+    assert 0 < success <= failure
+
+
 def test_login_throttling_counter_and_calendar_coverage(api: Api, container: Container) -> None:
     _, before = scrape(api)
     LOGIN_THROTTLED.labels(scope="account").inc()
@@ -168,7 +204,8 @@ def test_every_metric_the_alert_rules_read_is_exported(api: Api, container: Cont
     assert {
         "linzhang_bus_deliveries",
         "linzhang_bus_oldest_pending_age_seconds",
-        "linzhang_job_last_success_timestamp_seconds",
+        "linzhang_sweep_last_success_timestamp_seconds",
+        "linzhang_sweep_last_failure_timestamp_seconds",
         "linzhang_calendar_last_covered_year",
     } <= read
     assert read - exported == set()

@@ -19,6 +19,9 @@ import pytest
 
 from linzhang.container import Container
 from linzhang.identity import Action, Role
+from linzhang.media import attach, store_photo
+from linzhang.media.upload import limits_of
+from tests.support import photos
 from tests.support.world import PASSWORD, Api, add_user, api_client, seed_tree
 
 FOREIGN_CODE, MISSING_CODE = "500102", "509999"  # 涪陵区, and a code nobody has
@@ -77,7 +80,18 @@ def api(world: Container) -> Iterator[Api]:
 
 
 @pytest.fixture
-def foreign(api: Api) -> dict[str, str]:
+def foreign_photo(world: Container) -> str:
+    """A photo of a record in 涪陵区."""
+    with world.transaction() as session:
+        photo = store_photo(
+            session, world.photos, photos.jpeg(color="blue"), limits_of(world.settings.media), world.clock.now()
+        )
+        attach(session, photo.sha256, owner_kind="test", owner_ref="1", owner_path="/50/500102/", now=world.clock.now())
+    return photo.sha256
+
+
+@pytest.fixture
+def foreign(api: Api, foreign_photo: str) -> dict[str, str]:
     """One object of each kind in 涪陵区, and a missing object of the same length for each."""
     task = api.post(
         "/tasks",
@@ -111,12 +125,14 @@ def foreign(api: Api) -> dict[str, str]:
         "code": FOREIGN_CODE,
         "code.missing": MISSING_CODE,
         "period": year,
+        "sha256": foreign_photo,
+        "sha256.missing": "0" * 64,
     }
 
 
 def foreign_and_missing(parameter: str, objects: dict[str, str]) -> tuple[str, str]:
     """The foreign and the missing value of a path parameter; one value for both when it names no object."""
-    kind = {"task_id": "task_id", "chief_id": "chief_id", "code": "code"}.get(parameter)
+    kind = {"task_id": "task_id", "chief_id": "chief_id", "code": "code", "sha256": "sha256"}.get(parameter)
     if kind is None:
         value = objects.get(parameter, "1")
         return value, value
@@ -192,6 +208,8 @@ def test_foreign_and_missing_objects_answer_alike(api: Api, foreign: dict[str, s
         "/api/v1/inbox",
         "/api/v1/tasks",
         "/api/v1/chiefs",
+        "/api/v1/photos/{sha256}",
+        "/api/v1/photos/{sha256}/thumbnail",
     } <= walked
     differences = []
     for label, method, there, nowhere in pairs:

@@ -146,7 +146,7 @@ def test_the_periodic_sweep_logs_and_skips_a_conflict_then_runs_again(
     # Another scheduler, its clock two minutes ahead (within the allowance), swept first.
     ahead = clock.now() + timedelta(minutes=2)
     with world.transaction() as session:
-        sweep(session, TasksContext.of(world), ahead, "other-scheduler", skew=timedelta(minutes=5))
+        sweep(session, world.context(TasksContext), ahead, "other-scheduler", skew=timedelta(minutes=5))
     periodic_sweep(world)  # as of now: earlier than the last sweep, a Conflict - logged, not raised
     (skipped,) = logged(log_stream, "escalation.sweep_skipped")
     assert skipped["code"] == "as_of_before_last_sweep"

@@ -106,9 +106,9 @@ def test_the_wheel_migrates_imports_and_serves_from_an_empty_folder(installed: P
     assert str(installed) in where
     assert str(ROOT) not in where
 
-    assert "is at head" in run([linzhang, "db", "upgrade"], folder, env)
+    assert "已迁移到 head" in run([linzhang, "db", "upgrade"], folder, env)
     (folder / "divisions.csv").write_text(DIVISIONS, encoding="utf-8")
-    assert "3 created" in run([linzhang, "import", "divisions", "divisions.csv"], folder, env)
+    assert "新建 3 个辖区" in run([linzhang, "import", "divisions", "divisions.csv"], folder, env)
     assert (folder / "var" / "linzhang.db").is_file()
 
     port = free_port()

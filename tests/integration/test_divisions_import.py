@@ -147,7 +147,7 @@ def test_cli_import_reports_and_rejects(container: Container, settings: Settings
     runner = CliRunner()
     loaded = runner.invoke(cli, ["import", "divisions", str(CHONGQING)], env=env)
     assert loaded.exit_code == 0, loaded.output
-    assert "1070 created, 0 renamed, 0 unchanged" in loaded.output
+    assert "新建 1070 个辖区，更名 0 个，未变 0 个" in loaded.output
 
     bad = tmp_path / "bad.csv"
     bad.write_text(

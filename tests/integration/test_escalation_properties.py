@@ -23,12 +23,12 @@ from linzhang.bus.relay import OutgoingDelivery, relay_pending
 from linzhang.clock import FixedClock
 from linzhang.domains.chiefs.tables import inbox_table
 from linzhang.domains.tasks.escalation import sweep
-from linzhang.domains.tasks.escalation_rules import LEVELS
 from linzhang.domains.tasks.model import TaskKind
 from linzhang.domains.tasks.service import CreateTask, TasksContext, complete_task, create_task, verify_task
 from linzhang.domains.tasks.tables import Escalation, Task
 from linzhang.errors import Conflict
 from linzhang.identity import Principal, Role
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from tests.conftest import ON_POSTGRES, clean_database, make_settings
 from tests.support.world import seed_tree
 
@@ -40,7 +40,7 @@ START = dt.datetime(2021, 3, 1, 1, tzinfo=dt.UTC)
 def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, database_url: str, tmp_path: Path) -> None:
     clock = FixedClock(START)
     container = bootstrap(make_settings(database_url, tmp_path), clock=clock)
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
 
     class Escalations(RuleBasedStateMachine):
         def __init__(self) -> None:

@@ -8,6 +8,7 @@ events in, and however often, the inboxes end as they would after the events in 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.container import Container
 from linzhang.contracts import TaskSnapshot, TaskSummonsPlanned, TaskSummonsRecorded
 from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
+from linzhang.domains.chiefs.inbox_batch import sync_changes
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
 from linzhang.settings import Settings
@@ -104,21 +106,43 @@ def world(settings: Settings, registry: SubscriberRegistry) -> Iterator[Containe
         yield container
 
 
-def apply(container: Container, events: list[Any]) -> set[tuple[Any, ...]]:
+def clear(container: Container) -> None:
     with container.transaction() as session:
         session.execute(delete(i))
         session.execute(delete(r))
+
+
+def items(container: Container) -> set[tuple[Any, ...]]:
+    with container.reading() as session:
+        rows = session.execute(
+            select(i.c.box, i.c.reason, i.c.jurisdiction_code, i.c.open, i.c.status, i.c.deadline, i.c.summons_id)
+        ).all()
+    return {tuple(row) for row in rows}
+
+
+def apply(container: Container, events: list[Any]) -> set[tuple[Any, ...]]:
+    clear(container)
     for what, event in events:
         with container.transaction() as session:
             task = event if what == "state" else event.task
             sync_inbox(session, task, NOW)
             if what == "summons":
                 sync_summons(session, event, NOW)
-    with container.reading() as session:
-        rows = session.execute(
-            select(i.c.box, i.c.reason, i.c.jurisdiction_code, i.c.open, i.c.status, i.c.deadline, i.c.summons_id)
-        ).all()
-    return {tuple(row) for row in rows}
+    return items(container)
+
+
+def apply_in_batches(container: Container, events: list[Any], sizes: list[int]) -> set[tuple[Any, ...]]:
+    """The events through the batch entry point the inbox's consumer uses, a batch per transaction."""
+    clear(container)
+    position = 0
+    for size in itertools.cycle(sizes):
+        if position >= len(events):
+            break
+        batch = events[position : position + size]
+        with container.transaction() as session:
+            sync_changes(session, [(e, None) if what == "state" else (e.task, e) for what, e in batch], NOW)
+        position += size
+    return items(container)
 
 
 def test_submitted_work_waits_in_the_review_box_of_the_level_above(world: Container) -> None:
@@ -141,3 +165,20 @@ def test_any_order_and_any_repeats_end_the_same(world: Container, kind: str) -> 
         assert apply(world, [*order, *repeats]) == expected
 
     shuffled()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_batches_of_any_size_end_as_the_events_one_at_a_time(world: Container, kind: str) -> None:
+    events = history(kind)
+    expected = apply(world, events)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.permutations(events),
+        st.lists(st.sampled_from(events), max_size=4),
+        st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    )
+    def batched(order: list[Any], repeats: list[Any], sizes: list[int]) -> None:
+        assert apply_in_batches(world, [*order, *repeats], sizes) == expected
+
+    batched()

@@ -59,7 +59,7 @@ def test_the_plan_file_holds_every_target_of_the_2021_plan() -> None:
 
 
 def test_import_creates_city_tasks_once(container) -> None:  # type: ignore[no-untyped-def]
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
     plan = read_plan(PLAN)
     with container.transaction() as session:
         first = import_plan(session, context, plan)
@@ -89,7 +89,7 @@ def test_cli_imports_the_plan(container, settings: Settings, tmp_path: Path) -> 
     }
     result = CliRunner().invoke(cli, ["import", "plan", str(PLAN)], env=env)
     assert result.exit_code == 0, result.output
-    assert f"plan chongqing-2021: {len(read_plan(PLAN).points)} tasks created, 0 already there" in result.output
+    assert f"计划 chongqing-2021：新建 {len(read_plan(PLAN).points)} 项任务，已有 0 项" in result.output
     broken = tmp_path / "broken.toml"
     broken.write_text(PLAN.read_text(encoding="utf-8").replace('key = "2.2"', 'key = "2.1"'), encoding="utf-8")
     refused = CliRunner().invoke(cli, ["import", "plan", str(broken)], env=env)
@@ -108,7 +108,7 @@ def test_cli_imports_the_plan(container, settings: Settings, tmp_path: Path) -> 
 def test_bad_plans_write_nothing(container, tmp_path: Path, change: tuple[str, str], words: str) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "plan.toml"
     broken.write_text(PLAN.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
-    context = TasksContext.of(container)
+    context = container.context(TasksContext)
     with pytest.raises(PlanError, match=words), container.transaction() as session:
         import_plan(session, context, read_plan(broken))
     assert tasks(container) == []

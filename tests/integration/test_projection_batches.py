@@ -23,9 +23,10 @@ from linzhang.domains.chiefs.tables import inbox_table as i
 from tests.conftest import ON_POSTGRES
 
 NOW = dt.datetime(2021, 7, 1, 8, tzinfo=dt.UTC)
-# Each example works on task ids of its own: the one-at-a-time copy below COPY_OFFSET, the batch copy above.
+# Each example works on task ids of its own: the one-at-a-time copy below COPY_OFFSET, the batch copy above
+# (from 500,001: other tests of the same database leave tasks with small ids behind).
 COPY_OFFSET = 1_000_000
-_next_base = itertools.count(1, 10)
+_next_base = itertools.count(500_001, 10)  # clear of the ids other tests use
 # (holder code, holder path, level) by the levels a task climbs from its village owner.
 CHAIN = [
     ("500101001001", "/50/500101/500101001/500101001001/", "village"),
@@ -56,8 +57,8 @@ def snapshot(task_id: int, revision: int, level: int, status: str) -> TaskSnapsh
         task_id=task_id,
         revision=revision,
         kind="target",
-        title=f"任务{task_id}",
-        category=None,
+        title=f"任务{task_id % COPY_OFFSET}第{revision}版",
+        category=None if revision % 2 else "pest_control",
         status=status,
         jurisdiction_code=CHAIN[0][0],
         path=CHAIN[0][1],
@@ -78,6 +79,9 @@ def items(session: Session, low: int, high: int, offset: int) -> list[tuple[Any,
             i.c.jurisdiction_code,
             i.c.jurisdiction_path,
             i.c.reason,
+            i.c.title,
+            i.c.category,
+            i.c.kind,
             i.c.status,
             i.c.owner_code,
             i.c.holder_code,

@@ -18,3 +18,9 @@ def test_without_the_demo_there_are_no_sign_ins() -> None:
     text = banner("127.0.0.1", 8000, [])
     assert "http://127.0.0.1:8000/" in text
     assert "演示账号" not in text
+
+
+def test_while_the_demo_loads_the_banner_says_so() -> None:
+    logins = [Login("市林长办", "city-office", "pw")]
+    assert "演示数据正在后台载入" in banner("127.0.0.1", 8000, logins, demo_loading=True)
+    assert "演示数据正在后台载入" not in banner("127.0.0.1", 8000, logins)

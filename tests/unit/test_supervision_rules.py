@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linzhang.domains.tasks.model import LEVEL_ORDER, TaskRuleError, TaskStatus, check_supervision
+from linzhang.domains.tasks.model import TaskRuleError, TaskStatus, check_supervision
+from linzhang.vocabularies import LEVEL_CODES as LEVEL_ORDER
 from linzhang.workdays import WorkCalendar
 
 CALENDAR = WorkCalendar()

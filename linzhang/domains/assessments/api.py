@@ -161,8 +161,7 @@ STATUS_NAMES = {service.DRAFT: "草稿", service.PUBLISHED: "已公布", service
 
 
 def context(container: Container) -> service.AssessmentContext:
-    rubric, digest = service.rubric_at(container.settings.config_file("assessment.toml"))
-    return service.AssessmentContext(container.clock, rubric, digest)
+    return container.context(service.AssessmentContext)
 
 
 def _run(view: service.RunView) -> RunOut:

@@ -19,8 +19,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from linzhang.domains.assessments.model import COMPONENTS, LEVELS, Rubric, exact, parse_period
+from linzhang.domains.assessments.model import COMPONENTS, Rubric, exact, parse_period
 from linzhang.domains.assessments.service import DeductionView, RunView, ScoreView
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 SHEETS = {"city": "市级", "district": "区县", "township": "乡镇街道", "village": "村社区"}
 LEVEL_NAMES = {"city": "全市", "district": "区县", "township": "乡镇（街道）", "village": "村（社区）"}

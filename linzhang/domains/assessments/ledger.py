@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from linzhang.bus import SubscriberRegistry
@@ -30,6 +29,7 @@ from linzhang.contracts import (
     TaskSubmitted,
     TaskSupervised,
 )
+from linzhang.db import insert_or_ignore
 from linzhang.domains.assessments.tables import figures_table as figures
 from linzhang.domains.assessments.tables import ledger_table as ledger
 from linzhang.domains.assessments.tables import tracked_table as tracked
@@ -42,8 +42,7 @@ def _codes(path: str) -> dict[str, str | None]:
 
 
 def _insert_ignoring_duplicates(session: Session, table: Any, values: dict[str, Any], key: list[str]) -> None:
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key))
+    session.execute(insert_or_ignore(session, table, key).values(**values))
 
 
 def _track(session: Session, task: TaskSnapshot, **static: Any) -> None:

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
+
 COMPONENTS = ("target_completion", "timeliness", "escalations", "issue_rectification")
-LEVELS = ("city", "district", "township", "village")
 # ASCII digits only, and nothing around them: ``２０２６``, `` 2021`` and ``2021\n`` are not periods.
 _PERIOD = re.compile(r"([0-9]{4})(?:Q([1-4]))?", re.ASCII)
 

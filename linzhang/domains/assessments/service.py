@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from linzhang.clock import SHANGHAI, Clock
 from linzhang.deadlines import finished_late
 from linzhang.domains.assessments.model import (
-    LEVELS,
     Deduction,
     Facts,
     Period,
@@ -48,6 +47,7 @@ from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorRank, CursorText, decode_cursor, page_of
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionRef
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
 # Deductions kept with each stored result, largest first; the rest are counted.

@@ -93,7 +93,7 @@ def _account(username: str | None, password: str | None) -> service.Account | No
 
 
 def _context(container: Container) -> service.ChiefsContext:
-    return service.ChiefsContext(container.clock, container.passwords, container.lookup_jurisdiction)
+    return container.context(service.ChiefsContext)
 
 
 class ChiefController(Controller):

@@ -24,7 +24,7 @@ from linzhang.contracts import (
     TaskSupervised,
 )
 from linzhang.domains.chiefs.inbox import sync_inbox, sync_summons
-from linzhang.domains.chiefs.inbox_batch import sync_inboxes
+from linzhang.domains.chiefs.inbox_batch import sync_changes
 
 TASK_EVENTS = (
     TaskCreated,
@@ -66,21 +66,12 @@ def register(registry: SubscriberRegistry, clock: Clock) -> None:
             sync_summons(session, event, now)
 
     def on_tasks_changed(session: Session, events: Sequence[Event]) -> None:
-        """A batch (after a sweep, thousands): a task's one plain snapshot set-based, anything else as above."""
-        per_task: dict[int, list[TaskEvent]] = {}
-        for event in events:
-            per_task.setdefault(event.task.task_id, []).append(event)  # type: ignore[attr-defined,arg-type]
-        plain = [
-            found[0].task
-            for found in per_task.values()
-            if len(found) == 1 and not isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded)
+        """A batch (after a sweep, thousands): set-based, as ``on_task_changed`` one event after the other."""
+        changes = [
+            (event.task, event if isinstance(event, TaskSummonsPlanned | TaskSummonsRecorded) else None)  # type: ignore[attr-defined]
+            for event in events
         ]
-        for task_id in sorted(per_task):
-            found = per_task[task_id]
-            if len(found) > 1 or isinstance(found[0], TaskSummonsPlanned | TaskSummonsRecorded):
-                for event in found:
-                    on_task_changed(session, event)
-        sync_inboxes(session, plain, clock.now())
+        sync_changes(session, changes, clock.now())
 
     for event_class in TASK_EVENTS:
         # Every event in TASK_EVENTS carries the task's snapshot; the union spells that out for readers.

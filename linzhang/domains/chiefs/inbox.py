@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
 from linzhang.contracts import TaskSnapshot, TaskSummonsPlanned, TaskSummonsRecorded
+from linzhang.db import insert_or_ignore
 from linzhang.deadlines import days_overdue, is_overdue
 from linzhang.domains.chiefs.tables import inbox_table as i
 from linzhang.domains.chiefs.tables import revisions_table as r
@@ -37,22 +38,17 @@ SUMMONS = "summons"  # the reason of a planned summons' item
 REVIEW_REASONS = {"issue": "verification", "target": "acceptance"}  # 核查, 验收
 
 
-def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
-    """Make the inboxes show ``task`` as of this snapshot, unless a newer one was applied already.
+# The open items a task snapshot calls for: (box, jurisdiction code) -> (reason, jurisdiction path, deadline).
+Wanted = dict[tuple[str, str], tuple[str, str, dt.date]]
+
+
+def wanted_items(task: TaskSnapshot) -> Wanted:
+    """The items ``task`` should have open (or, once done, closed) as of this snapshot.
 
     The owner has it to do until it is done; while it is held above its owner, the holder (and only the
     holder) supervises it; while it is submitted, the level above the owner has it to verify (核查) or
-    accept (验收). Every other item of the task closes. Planned summonses are kept by :func:`sync_summons`.
+    accept (验收). Every other item of the task, summonses apart, is closed.
     """
-    # Two first events of a task handled at once: both insert the marker, one waits and does nothing,
-    # then the row lock orders them; no unique violation, no retry.
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(dialect_insert(r).values(task_id=task.task_id, revision=0).on_conflict_do_nothing())
-    known = session.execute(select(r.c.revision).where(r.c.task_id == task.task_id).with_for_update()).scalar_one()
-    if known >= task.revision:
-        return
-    session.execute(update(r).where(r.c.task_id == task.task_id).values(revision=task.revision))
-    is_open = task.status != "done"
     wanted = {("todo", task.jurisdiction_code): ("assigned", task.path, task.due_date)}
     if task.holder_code != task.jurisdiction_code:
         assert task.escalation_due_date is not None
@@ -62,13 +58,12 @@ def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
         reviewer_path = path_of_codes(owner_codes[:-1])
         reason = REVIEW_REASONS.get(task.kind, "verification")
         wanted[("review", owner_codes[-2])] = (reason, reviewer_path, task.due_date)
-    existing = {
-        (row.box, row.jurisdiction_code): row.id
-        for row in session.execute(
-            select(i.c.id, i.c.box, i.c.jurisdiction_code).where(i.c.task_id == task.task_id, i.c.reason != SUMMONS)
-        )
-    }
-    common = {
+    return wanted
+
+
+def item_values(task: TaskSnapshot, reason: str, deadline: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """The columns an item of ``task`` takes from the snapshot, whether it is inserted or updated."""
+    return {
         "kind": task.kind,
         "title": task.title,
         "category": task.category,
@@ -77,9 +72,33 @@ def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
         "holder_code": task.holder_code,
         "due_date": task.due_date,
         "updated_at": now,
+        "reason": reason,
+        "deadline": deadline,
+        "open": task.status != "done",
+    }
+
+
+def sync_inbox(session: Session, task: TaskSnapshot, now: dt.datetime) -> None:
+    """Make the inboxes show ``task`` as of this snapshot (:func:`wanted_items`), unless a newer one was applied.
+
+    Planned summonses are kept by :func:`sync_summons`.
+    """
+    # Two first events of a task handled at once: both insert the marker, one waits and does nothing,
+    # then the row lock orders them; no unique violation, no retry.
+    session.execute(insert_or_ignore(session, r).values(task_id=task.task_id, revision=0))
+    known = session.execute(select(r.c.revision).where(r.c.task_id == task.task_id).with_for_update()).scalar_one()
+    if known >= task.revision:
+        return
+    session.execute(update(r).where(r.c.task_id == task.task_id).values(revision=task.revision))
+    wanted = wanted_items(task)
+    existing = {
+        (row.box, row.jurisdiction_code): row.id
+        for row in session.execute(
+            select(i.c.id, i.c.box, i.c.jurisdiction_code).where(i.c.task_id == task.task_id, i.c.reason != SUMMONS)
+        )
     }
     for (box, code), (reason, path, deadline) in wanted.items():
-        values = {**common, "reason": reason, "deadline": deadline, "open": is_open}
+        values = item_values(task, reason, deadline, now)
         if (box, code) in existing:
             session.execute(update(i).where(i.c.id == existing[(box, code)]).values(**values))
         else:

@@ -187,7 +187,7 @@ def task_out(view: service.TaskView) -> TaskOut:
 
 
 def _context(container: Container) -> service.TasksContext:
-    return service.TasksContext.of(container)
+    return container.context(service.TasksContext)
 
 
 class TaskController(Controller):

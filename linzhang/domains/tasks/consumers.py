@@ -1,4 +1,5 @@
-"""Subscribers of the tasks domain: progress climbs from a part to its parent, one level per delivery."""
+"""Subscribers of the tasks domain: progress climbs from a part to its parent, one level per delivery;
+reports from other domains become issues (``intake.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import SubscriberRegistry
 from linzhang.contracts import TaskCompleted, TaskProgressReported, TaskRolledUp
+from linzhang.contracts.reports import ProblemReported
+from linzhang.domains.tasks.intake import take_report
 from linzhang.domains.tasks.service import TasksContext, roll_up_parent
 
 
@@ -17,3 +20,8 @@ def register(registry: SubscriberRegistry, context: TasksContext) -> None:
     registry.subscribe("tasks.rollup", TaskRolledUp, on_part_changed)
     # 验收: a part is done when the level above accepts it; its parent may be done with it.
     registry.subscribe("tasks.rollup", TaskCompleted, on_part_changed)
+
+    def on_problem_reported(session: Session, event: ProblemReported) -> None:
+        take_report(session, context, event)
+
+    registry.subscribe("tasks.intake", ProblemReported, on_problem_reported)

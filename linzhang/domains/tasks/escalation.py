@@ -10,29 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, case, cast, func, insert, literal, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI
-from linzhang.contracts import TaskEscalated, TaskSnapshot
-from linzhang.domains.tasks.escalation_rules import LEVELS, levels_between
-from linzhang.domains.tasks.service import TasksContext
+from linzhang.contracts import TaskEscalated
+from linzhang.db import insert_or_ignore
+from linzhang.domains.tasks.escalation_rules import level_above, levels_between
+from linzhang.domains.tasks.service import SNAPSHOT_COLUMNS, TasksContext, snapshot
 from linzhang.domains.tasks.tables import escalations_table as e
 from linzhang.domains.tasks.tables import sweeps_table as sw
 from linzhang.domains.tasks.tables import tasks_table as t
 from linzhang.domains.tasks.tables import timeline_table as tl
 from linzhang.errors import Conflict, InvalidInput
 from linzhang.paths import path_codes
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 SWEEP_ACTOR = "escalation-sweep"
 # A sweep that moved at least this many tasks refreshes the table's planner statistics.
 REFRESH_STATISTICS_AFTER = 10_000
+ANALYZED_COLUMNS = ("status", "holder_level", "holder_code", "next_escalation_on", "escalation_due_date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,34 @@ def _slash(*parts: ColumnElement[Any]) -> ColumnElement[str]:
     for part in parts:
         path = path + part + literal("/", String)
     return path
+
+
+def _climb(
+    due: Mapping[str, dt.date],
+) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any], ColumnElement[Any], str]:
+    """The sweep's climb as SQL, generated from the rule :func:`level_above` over the levels.
+
+    For a task held at any level but the top: the level it climbs to, that level's code and path on the
+    owner's path (the task row's codes by level), and the new holder's escalation due date (``due`` by the
+    level climbed to). Also the top level, where nothing climbs.
+    """
+    held = t.c.holder_level
+    climbs = [(level, above) for level in LEVELS if (above := level_above(level)) is not None]
+    (top,) = [level for level in LEVELS if level_above(level) is None]
+
+    def code(level: str) -> ColumnElement[Any]:
+        return t.c[f"{level}_code"]
+
+    def path(level: str) -> ColumnElement[Any]:
+        return _slash(*(code(name) for name in LEVELS[: LEVELS.index(level) + 1]))
+
+    return (
+        case(*((held == level, literal(above, String)) for level, above in climbs)),
+        case(*((held == level, code(above)) for level, above in climbs)),
+        case(*((held == level, path(above)) for level, above in climbs)),
+        case(*((held == level, literal(due[above], Date)) for level, above in climbs)),
+        top,
+    )
 
 
 def last_sweep_as_of(session: Session) -> dt.datetime | None:
@@ -113,38 +144,26 @@ def sweep(
     dialect = session.get_bind().dialect.name
     grace = ctx.policy.grace_workdays
     try:
-        due = {level: ctx.calendar.add_workdays(today, grace[level]) for level in ("township", "district", "city")}
+        due = {level: ctx.calendar.add_workdays(today, grace[level]) for level in LEVELS[:-1]}
     except OverflowError:
         # The clock itself sits at the end of the calendar (a test clock moved to year 9999).
         raise InvalidInput(
             f"as_of {as_of.isoformat()} 超出可处理的时间范围", code="as_of_out_of_range", field="as_of"
         ) from None
 
-    held = t.c.holder_level
-    to_level = case((held == "village", "township"), (held == "township", "district"), else_="city")
-    to_code = case((held == "village", t.c.township_code), (held == "township", t.c.district_code), else_=t.c.city_code)
-    to_path = case(
-        (held == "village", _slash(t.c.city_code, t.c.district_code, t.c.township_code)),
-        (held == "township", _slash(t.c.city_code, t.c.district_code)),
-        else_=_slash(t.c.city_code),
-    )
-    to_due = case(
-        (held == "village", literal(due["township"], Date)),
-        (held == "township", literal(due["district"], Date)),
-        else_=literal(due["city"], Date),
-    )
+    to_level, to_code, to_path, to_due, top = _climb(due)
     overdue = select(
         t.c.id,
         literal(sweep_id, String),
         t.c.holder_code,
-        held,
+        t.c.holder_level,
         to_code,
         to_level,
         to_path,
         to_due,
         _days_between(dialect, today, t.c.due_date),
         literal(now, e.c.at.type),
-    ).where(t.c.status == "open", held != "city", t.c.next_escalation_on < today)
+    ).where(t.c.status == "open", t.c.holder_level != top, t.c.next_escalation_on < today)
     columns = [
         "task_id",
         "sweep_id",
@@ -157,11 +176,8 @@ def sweep(
         "days_overdue",
         "at",
     ]
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # A concurrent sweep that already took a task to this level wins; this one leaves it alone.
-    session.execute(
-        dialect_insert(e).from_select(columns, overdue).on_conflict_do_nothing(index_elements=["task_id", "to_level"])
-    )
+    session.execute(insert_or_ignore(session, e, ["task_id", "to_level"]).from_select(columns, overdue))
     mine = e.c.sweep_id == sweep_id
     session.execute(
         update(t)
@@ -196,26 +212,14 @@ def sweep(
             ).where(mine),
         )
     )
+    # The task rows as the update left them (the new holder's), beside their escalation.
     rows = session.execute(
         select(
             e.c.id.label("escalation_id"),
             e.c.from_code,
             e.c.from_level,
-            e.c.to_code,
-            e.c.to_level,
-            e.c.escalation_due_date,
             e.c.days_overdue,
-            t.c.id,
-            t.c.revision,
-            t.c.kind,
-            t.c.title,
-            t.c.category,
-            t.c.status,
-            t.c.jurisdiction_code,
-            t.c.jurisdiction_path,
-            t.c.holder_path,
-            t.c.due_date,
-            t.c.parent_id,
+            *(t.c[name] for name in SNAPSHOT_COLUMNS),
         )
         .join_from(e, t, t.c.id == e.c.task_id)
         .where(mine)
@@ -223,30 +227,15 @@ def sweep(
     ).all()
     events = [
         TaskEscalated(
-            task=TaskSnapshot(
-                task_id=row.id,
-                revision=row.revision,
-                kind=row.kind,
-                title=row.title,
-                category=row.category,
-                status=row.status,
-                jurisdiction_code=row.jurisdiction_code,
-                path=row.jurisdiction_path,
-                holder_code=row.to_code,
-                holder_path=row.holder_path,
-                holder_level=row.to_level,
-                due_date=row.due_date,
-                escalation_due_date=row.escalation_due_date,
-                parent_id=row.parent_id,
-            ),
+            task=snapshot(row),
             escalation_id=row.escalation_id,
             from_code=row.from_code,
             from_level=row.from_level,
-            to_code=row.to_code,
-            to_level=row.to_level,
+            to_code=row.holder_code,
+            to_level=row.holder_level,
             escalation_due_date=row.escalation_due_date,
             days_overdue=row.days_overdue,
-            levels_climbed=levels_between(LEVELS[len(path_codes(row.jurisdiction_path)) - 1], row.to_level),
+            levels_climbed=levels_between(LEVELS[len(path_codes(row.jurisdiction_path)) - 1], row.holder_level),
             occurred_at=now,
         )
         for row in rows
@@ -256,5 +245,7 @@ def sweep(
     if dialect == "postgresql" and len(events) >= REFRESH_STATISTICS_AFTER:
         # So many rows just left the open-work index that the planner's picture of it is stale until
         # autovacuum gets round to it; without fresh statistics the next, empty sweep scans the dead rows.
-        session.execute(text("ANALYZE tasks_tasks"))
+        # Only the columns the sweep moved and the open-work index reads: the other columns' statistics
+        # did not change, and computing them was most of the time of a whole-table ANALYZE.
+        session.execute(text(f"ANALYZE tasks_tasks ({', '.join(ANALYZED_COLUMNS)})"))
     return SweepResult(sweep_id, as_of, len(events))

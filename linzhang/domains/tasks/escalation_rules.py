@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-LEVELS = ("city", "district", "township", "village")  # from the top down
+from linzhang.vocabularies import LEVEL_CODES as LEVELS  # from the top down
 
 
 class EscalationConfigError(ValueError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from linzhang.vocabularies import KINDS, STATUSES
+from linzhang.vocabularies import KINDS, LEVEL_CODES, STATUSES
 
 MAX_QUANTITY = Decimal("1000000000000")  # 10^12 of any unit
 QUANTITY_PLACES = 4
@@ -354,9 +354,6 @@ def roll_up(children: Sequence[tuple[Decimal, TaskStatus]]) -> tuple[Decimal, Ta
     return total, TaskStatus.DONE if done else TaskStatus.OPEN
 
 
-LEVEL_ORDER = ("city", "district", "township", "village")  # from the top down
-
-
 def check_supervision(
     *,
     status: TaskStatus,
@@ -380,7 +377,7 @@ def check_supervision(
             conflict=True,
             code="not_supervisable",
         )
-    if LEVEL_ORDER.index(holder_level) >= LEVEL_ORDER.index(owner_level):
+    if LEVEL_CODES.index(holder_level) >= LEVEL_CODES.index(owner_level):
         raise TaskRuleError("该任务未升级，由责任单位自行办理，不需督办", conflict=True, code="not_escalated")
     if new_due_date < today:
         raise TaskRuleError(

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import SHANGHAI, Clock
-from linzhang.container import Container
 from linzhang.contracts import (
     TaskCompleted,
     TaskCreated,
@@ -71,20 +70,11 @@ class TasksContext:
     lookup_jurisdiction: JurisdictionLookup
     policy: EscalationPolicy = DEFAULT_POLICY
     categories: Vocabulary = field(default_factory=lambda: categories_at(default_config_dir()))
+    # The deadline of an issue filed from a report (``ProblemReported``) that names none, in working days.
+    report_due_workdays: int = 10
 
     def today(self) -> dt.date:
         return self.clock.now().astimezone(SHANGHAI).date()
-
-    @classmethod
-    def of(cls, container: Container) -> TasksContext:
-        """The context for a process: its clock and calendar, and config/escalation.toml."""
-        return cls(
-            container.clock,
-            container.calendar,
-            container.lookup_jurisdiction,
-            policy_at(container.settings.config_path),
-            categories_at(container.settings.config_path),
-        )
 
 
 @functools.cache
@@ -268,7 +258,29 @@ def views(
     return [view(task, today, climbs[task.id], categories, names, calendar=calendar) for task in tasks]
 
 
-def snapshot(task: Task) -> TaskSnapshot:
+class TaskFields(Protocol):
+    """What a snapshot is made of: a ``Task``, or a row of the task table's :data:`SNAPSHOT_COLUMNS`."""
+
+    id: int
+    revision: int
+    kind: str
+    title: str
+    category: str | None
+    status: str
+    jurisdiction_code: str
+    jurisdiction_path: str
+    holder_code: str
+    holder_path: str
+    holder_level: str
+    due_date: dt.date
+    escalation_due_date: dt.date | None
+    parent_id: int | None
+
+
+SNAPSHOT_COLUMNS = tuple(TaskFields.__annotations__)
+
+
+def snapshot(task: TaskFields) -> TaskSnapshot:
     return TaskSnapshot(
         task_id=task.id,
         revision=task.revision,

@@ -15,7 +15,6 @@ from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRecorded, TaskSupervised
 from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.domains.tasks.escalation_rules import LEVELS
 from linzhang.domains.tasks.model import (
     PLACE_MAX,
     TEXT_MAX,
@@ -42,6 +41,7 @@ from linzhang.identity.scope import subtree_of
 from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
 from linzhang.vocabularies import KINDS, STATUSES
+from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 
 @dataclass(frozen=True, slots=True)

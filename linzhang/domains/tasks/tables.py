@@ -194,6 +194,21 @@ class Summons(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ReportIntake(Base):
+    """A report from another domain (``ProblemReported``) and the issue it became: one per (source, reference)."""
+
+    __tablename__ = "tasks_report_intake"
+    __table_args__ = (UniqueConstraint("source", "reference"), Index("ix_tasks_report_intake_task", "task_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(100))
+    task_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tasks_tasks.id"))
+    # Why it did not become an issue (a code of ReportRefused), when it did not.
+    refused_code: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 tasks_table = cast(Table, Task.__table__)
 escalations_table = cast(Table, Escalation.__table__)
 sweeps_table = cast(Table, Sweep.__table__)
