@@ -75,6 +75,9 @@ LevelQuery = Annotated[str, _parameter("层级：city、district、township 或 
 # The levels work climbs to (escalation boards and their weekly counts).
 EscalationLevelQuery = Annotated[str, _parameter("层级：city、district 或 township", enum=LEVELS[:-1])]
 RankingScope = Annotated[str | None, _parameter("排名范围：city（全市）或考核办法为该层级规定的范围", enum=LEVELS)]
+Month = Annotated[
+    str, _parameter("月份：YYYY-MM（如 2026-10），2000—2100 年", pattern=r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$")
+]
 Year = Annotated[int, Parameter(ge=2000, le=2100, description="年份（2000—2100）")]
 GapsLimit = Annotated[int, _parameter("最多列出的缺口数（0至10000）", minimum=0, maximum=10000)]
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
+from litestar.plugins import OpenAPISchemaPlugin
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -43,3 +44,17 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
             for value in (schema.properties or {}).values():
                 _without_nul(value)
         return schema
+
+
+class TextWithoutNulSchemaPlugin(OpenAPISchemaPlugin):
+    """Every text of the API (parameters, bodies, answers) holds no NUL; the schema says so.
+
+    Text with a pattern of its own keeps it (the pattern excludes NUL where it matters).
+    """
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        kwarg = field_definition.kwarg_definition
+        return field_definition.annotation is str and not (kwarg is not None and getattr(kwarg, "pattern", None))
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        return Schema(type=OpenAPIType.STRING, pattern=NO_NUL)

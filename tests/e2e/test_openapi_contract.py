@@ -54,6 +54,9 @@ BUSINESS_RULES = {
     "jurisdiction_required",  # an account bound to no jurisdiction names one
     "password_too_common",
     "password_is_username",
+    # the content of an uploaded file (a GPX or GeoJSON track), which no schema of the body describes
+    "track_empty",
+    "track_invalid",
     # against today
     "as_of_in_future",
 }
