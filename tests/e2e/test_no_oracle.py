@@ -301,13 +301,17 @@ def page_callers() -> dict[str, tuple[Role, str | None]]:
 
 
 def page_routes(app: Any) -> list[tuple[str, str]]:
-    """(method, path template) of every page of the app's route table, API and assets left out."""
+    """(method, path template) of every signed-in page of the app's route table, API and assets left out."""
     found = []
     for route in app.routes:
         path = re.sub(r"{(\w+):\w+}", r"{\1}", route.path)
         if path.startswith(NOT_PAGES) or not hasattr(route, "route_handlers"):
             continue
         for handler in route.route_handlers:
+            # A page with no signed-in viewer is public by design (the sign-in page, the public
+            # signboards: anyone may read any board); the walk is about what a session may see.
+            if "viewer" not in handler.parsed_fn_signature.parameters:
+                continue
             for method in handler.http_methods:
                 if method in {"GET", "POST"}:
                     found.append((method, path))
