@@ -98,7 +98,9 @@ MISSING: dict[str, tuple[str, str]] = {
     "delivery": ("死信投递不存在", "delivery_not_found"),
     "ranger": ("护林员不存在", "ranger_not_found"),
     "patrol": ("巡护记录不存在", "patrol_not_found"),
+    "field_report": ("巡林上报不存在", "field_report_not_found"),
     "photo": ("照片不存在", "photo_not_found"),
+    "receipt": ("回执编号不存在", "receipt_not_found"),
 }
 
 

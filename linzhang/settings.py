@@ -161,6 +161,13 @@ class MediaSettings(_Section, frozen=True, forbid_unknown_fields=True):
     max_photos_per_report: Annotated[int, msgspec.Meta(ge=0, le=20)] = 4
 
 
+class SignboardsSettings(_Section, frozen=True, forbid_unknown_fields=True):
+    supervision_phone: Annotated[str, msgspec.Meta(max_length=40)] = "12345"
+    public_base_url: Annotated[str, msgspec.Meta(pattern=r"^(|https?://[^\s/?#]+(/[^\s?#]*)?)$")] = ""
+    reports_per_hour: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    qr_size_cm: Annotated[float, msgspec.Meta(ge=2, le=100)] = 20.0
+
+
 class LoggingSettings(_Section, frozen=True, forbid_unknown_fields=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json: bool | Literal["auto"] = "auto"
@@ -184,6 +191,7 @@ class Settings(_Section, frozen=True, forbid_unknown_fields=True):
     metrics: MetricsSettings = MetricsSettings()
     reports: ReportsSettings = ReportsSettings()
     media: MediaSettings = MediaSettings()
+    signboards: SignboardsSettings = SignboardsSettings()
     config_dir: str = ""
 
     @property

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter, RawBody
 
@@ -17,6 +20,8 @@ from linzhang.domains.patrols import service
 from linzhang.domains.patrols.model import InvalidPatrolInput, TrackPoint, parse_geojson, parse_gpx
 from linzhang.errors import InvalidInput
 from linzhang.identity import Principal
+from linzhang.media.upload import UPLOAD_CEILING, body_limit, limits_of, photo_uploads, read_form
+from linzhang.settings import MediaSettings
 
 # The largest track file accepted (a day of points every second is far below it).
 MAX_TRACK_BYTES = 20 * 1024 * 1024
@@ -236,6 +241,135 @@ def parse_track(body: bytes, track_format: str | None, content_type: str) -> tup
     except InvalidPatrolInput as exc:
         raise InvalidInput(str(exc), code=exc.code, field="file") from None
     raise InvalidInput("format 须为 gpx 或 geojson", code="track_format_invalid", field="format")
+
+
+class FieldReportOut(msgspec.Struct):
+    id: int
+    reporter_name: str
+    patrol_id: int | None
+    category: str
+    category_name: str
+    text: str
+    lon: float
+    lat: float
+    jurisdiction_code: str  # where the issue went: the village whose patrol area holds the point
+    jurisdiction_name: str
+    routed_by_area: bool
+    photo_hashes: list[str]
+    status: str  # sent | issue | refused
+    task_id: int | None
+    refusal: str | None
+    reported_at: dt.datetime
+
+
+class FieldReportPage(msgspec.Struct):
+    items: list[FieldReportOut]
+    next: str | None
+
+
+def report_out(view: service.FieldReportView) -> FieldReportOut:
+    return FieldReportOut(
+        view.id,
+        view.reporter_name,
+        view.patrol_id,
+        view.category,
+        view.category_name,
+        view.text,
+        view.lon,
+        view.lat,
+        view.jurisdiction_code,
+        view.jurisdiction_name,
+        view.routed_by_area,
+        view.photo_hashes,
+        view.status,
+        view.task_id,
+        view.refusal,
+        view.reported_at,
+    )
+
+
+def _form_text(form: FormMultiDict, name: str, *, required: bool = True) -> str | None:
+    value = form.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"缺少 {name}", code="field_required", field=name)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} 须为文字", code="invalid_request", field=name)
+    return value.strip()
+
+
+def _form_float(form: FormMultiDict, name: str) -> float:
+    text = _form_text(form, name)
+    try:
+        value = float(text or "")
+    except ValueError:
+        raise InvalidInput(f"{name} 须为数字", code="invalid_request", field=name) from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{name} 须为数字", code="invalid_request", field=name)
+    return value
+
+
+async def read_field_report(request: Request[Any, Any, Any], settings: MediaSettings) -> service.NewFieldReport:
+    """A field report from a multipart form: category, text, lon, lat, patrol_id (optional), photos."""
+    form = await read_form(request, body_limit(settings))
+    patrol = _form_text(form, "patrol_id", required=False)
+    if patrol is not None and not (patrol.isdigit() and 1 <= int(patrol) <= 2**63 - 1):
+        raise InvalidInput("patrol_id 须为正整数", code="invalid_request", field="patrol_id")
+    photos = await photo_uploads(form, "photos", limits_of(settings), settings.max_photos_per_report)
+    return service.NewFieldReport(
+        category=_form_text(form, "category") or "",
+        text=_form_text(form, "text") or "",
+        lon=_form_float(form, "lon"),
+        lat=_form_float(form, "lat"),
+        patrol_id=int(patrol) if patrol is not None else None,
+        photos=photos,
+    )
+
+
+class FieldReportController(Controller):
+    path = "/field-reports"
+    tags = ["patrols"]
+
+    @post("/", request_max_body_size=UPLOAD_CEILING)
+    async def report(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> FieldReportOut:
+        """Report a problem found in the field (multipart form: ``category``, ``text``, ``lon``, ``lat``,
+        optional ``patrol_id`` and ``photos``). It becomes an issue in the village whose patrol area holds
+        the point (else the reporter's own), in that village's inbox at once; ``task_id`` follows."""
+        new = await read_field_report(request, container.settings.media)
+
+        def record() -> service.FieldReportView:
+            with container.transaction() as session:
+                return service.report_problem(session, principal, _context(container), new)
+
+        return report_out(await anyio.to_thread.run_sync(record))
+
+    @get("/", sync_to_thread=True)
+    def list_reports(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> FieldReportPage:
+        """Field reports the caller may see (a ranger: their own), newest first, with the issue they became."""
+        size = page_size(container, limit)
+        with container.reading() as session:
+            page = service.list_field_reports(session, principal, _context(container), cursor=cursor, limit=size)
+        return FieldReportPage([report_out(view) for view in page.items], page.next)
+
+    @get("/{report_id:int}", sync_to_thread=True)
+    def get_report(
+        self, report_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> FieldReportOut:
+        """One field report, with the village it was routed to and the issue (``task_id``) it became."""
+        with container.reading() as session:
+            return report_out(service.get_field_report(session, principal, _context(container), report_id))
 
 
 class RangerController(Controller):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from linzhang.bus import publish
 from linzhang.clock import Clock
 from linzhang.contracts.patrols import PatrolJudged, RangerRegistered, RangerReplaced
+from linzhang.contracts.reports import ProblemReported, ReportBecameIssue, ReportRefused
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.patrols.model import (
     MAX_POINTS,
@@ -33,15 +34,29 @@ from linzhang.domains.patrols.model import (
     patrol_day,
     required_days,
 )
-from linzhang.domains.patrols.tables import Patrol, PatrolArea, PointBatch, Ranger, TrackPointRow, points_table
+from linzhang.domains.patrols.tables import (
+    FieldReport,
+    MonthCheck,
+    Patrol,
+    PatrolArea,
+    PointBatch,
+    Ranger,
+    TrackPointRow,
+    points_table,
+)
 from linzhang.errors import Conflict, InvalidInput, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.scope import subtree_of
+from linzhang.media.service import attach, store_photo
+from linzhang.media.store import PhotoStore
+from linzhang.media.upload import limits_of
 from linzhang.pagination import CursorId32, CursorId64, Page, decode_cursor, page_of
-from linzhang.paths import in_subtree, is_within
+from linzhang.paths import in_subtree, is_within, path_codes, path_of_codes
 from linzhang.references import JurisdictionLookup
+from linzhang.settings import MediaSettings
+from linzhang.vocabularies import Vocabulary
 
 # The most points one batch of a live patrol may carry (a phone sends one every 15 s).
 MAX_BATCH_POINTS = 1000
@@ -58,6 +73,9 @@ class PatrolsContext:
     passwords: Passwords
     lookup_jurisdiction: JurisdictionLookup
     rules: PatrolRules
+    categories: Vocabulary
+    photos: PhotoStore
+    media: MediaSettings
 
 
 def _invalid(exc: InvalidPatrolInput) -> InvalidInput:
@@ -800,6 +818,9 @@ class PersonCompliance:
     valid_days: int
     required_days: int
     patrols: int
+    # In post from and until (a ranger or supervisor); None for a chief, known by their patrols.
+    started_on: dt.date | None = None
+    ended_on: dt.date | None = None
 
     @property
     def met(self) -> bool:
@@ -818,6 +839,80 @@ class Compliance:
     @property
     def met(self) -> int:
         return sum(1 for person in self.people if person.met)
+
+
+def _month_compliance(
+    session: Session, ctx: PatrolsContext, path: str, year: int, month: int
+) -> list[PersonCompliance]:
+    """Everyone's valid days and requirement for a month in the subtree at ``path``."""
+    first, following = month_bounds(year, month)
+    rangers = session.execute(
+        select(Ranger).where(
+            in_subtree(Ranger.jurisdiction_path, path),
+            Ranger.started_on < following,
+            (Ranger.ended_on.is_(None)) | (Ranger.ended_on >= first),
+        )
+    ).scalars()
+    rows = session.execute(
+        select(
+            Patrol.person_kind,
+            Patrol.person_id,
+            Patrol.person_name,
+            Patrol.post,
+            Patrol.jurisdiction_code,
+            Patrol.day,
+            Patrol.valid,
+        ).where(
+            in_subtree(Patrol.jurisdiction_path, path),
+            Patrol.day >= first,
+            Patrol.day < following,
+            Patrol.status == "judged",
+        )
+    ).all()
+    people: dict[tuple[str, int], dict[str, Any]] = {}
+    for ranger in rangers:
+        people[("ranger", ranger.id)] = {
+            "name": ranger.name,
+            "post": Post(ranger.post),
+            "code": ranger.jurisdiction_code,
+            "days": set(),
+            "patrols": 0,
+            "started_on": ranger.started_on,
+            "ended_on": ranger.ended_on,
+        }
+    for row in rows:
+        person = people.setdefault(
+            (row.person_kind, row.person_id),
+            {
+                "name": row.person_name,
+                "post": Post(row.post),
+                "code": row.jurisdiction_code,
+                "days": set(),
+                "patrols": 0,
+                "started_on": None,
+                "ended_on": None,
+            },
+        )
+        person["patrols"] += 1
+        if row.valid:
+            person["days"].add(row.day)
+    names = jurisdictions.names(session, sorted({p["code"] for p in people.values()}))
+    return [
+        PersonCompliance(
+            kind,
+            person_id,
+            p["name"],
+            p["post"],
+            p["code"],
+            names.get(p["code"], p["code"]),
+            len(p["days"]),
+            required_days(ctx.rules, p["post"], year, month),
+            p["patrols"],
+            p["started_on"],
+            p["ended_on"],
+        )
+        for (kind, person_id), p in sorted(people.items(), key=lambda item: (item[1]["code"], item[0]))
+    ]
 
 
 def compliance(
@@ -840,68 +935,8 @@ def compliance(
             raise PermissionDenied("护林员只能查看自己的巡护", code="role_not_permitted")
         if not is_within(jurisdiction.path, me.jurisdiction_path):
             raise not_found("jurisdiction")
-    first, following = month_bounds(year, month)
-    rangers = session.execute(
-        select(Ranger).where(
-            in_subtree(Ranger.jurisdiction_path, jurisdiction.path),
-            Ranger.started_on < following,
-            (Ranger.ended_on.is_(None)) | (Ranger.ended_on >= first),
-        )
-    ).scalars()
-    rows = session.execute(
-        select(
-            Patrol.person_kind,
-            Patrol.person_id,
-            Patrol.person_name,
-            Patrol.post,
-            Patrol.jurisdiction_code,
-            Patrol.day,
-            Patrol.valid,
-        ).where(
-            in_subtree(Patrol.jurisdiction_path, jurisdiction.path),
-            Patrol.day >= first,
-            Patrol.day < following,
-            Patrol.status == "judged",
-        )
-    ).all()
-    people: dict[tuple[str, int], dict[str, Any]] = {}
-    for ranger in rangers:
-        people[("ranger", ranger.id)] = {
-            "name": ranger.name,
-            "post": Post(ranger.post),
-            "code": ranger.jurisdiction_code,
-            "days": set(),
-            "patrols": 0,
-        }
-    for row in rows:
-        person = people.setdefault(
-            (row.person_kind, row.person_id),
-            {
-                "name": row.person_name,
-                "post": Post(row.post),
-                "code": row.jurisdiction_code,
-                "days": set(),
-                "patrols": 0,
-            },
-        )
-        person["patrols"] += 1
-        if row.valid:
-            person["days"].add(row.day)
-    names = jurisdictions.names(session, sorted({p["code"] for p in people.values()} | {jurisdiction.code}))
-    result = [
-        PersonCompliance(
-            kind,
-            person_id,
-            p["name"],
-            p["post"],
-            p["code"],
-            names.get(p["code"], p["code"]),
-            len(p["days"]),
-            required_days(ctx.rules, p["post"], year, month),
-            p["patrols"],
-        )
-        for (kind, person_id), p in sorted(people.items(), key=lambda item: (item[1]["code"], item[0]))
-    ]
+    result = _month_compliance(session, ctx, jurisdiction.path, year, month)
+    names = jurisdictions.names(session, [jurisdiction.code])
     return Compliance(
         jurisdiction.code,
         names.get(jurisdiction.code, jurisdiction.code),
@@ -910,3 +945,269 @@ def compliance(
         month in ctx.rules.fire_months,
         result,
     )
+
+
+# ---------------------------------------------------------------------------------------------- field reports
+
+REPORT_TEXT_MAX_LENGTH = 2000
+REPORT_SOURCE = "patrol"
+COMPLIANCE_SOURCE = "compliance"
+
+
+@dataclass(frozen=True, slots=True)
+class NewFieldReport:
+    category: str
+    text: str
+    lon: float
+    lat: float
+    patrol_id: int | None = None
+    photos: Sequence[bytes] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldReportView:
+    id: int
+    reporter_name: str
+    patrol_id: int | None
+    category: str
+    category_name: str
+    text: str
+    lon: float
+    lat: float
+    jurisdiction_code: str
+    jurisdiction_name: str
+    routed_by_area: bool
+    photo_hashes: list[str]
+    status: str  # sent | issue | refused
+    task_id: int | None
+    refusal: str | None
+    reported_at: dt.datetime
+
+
+def _report_views(session: Session, ctx: PatrolsContext, reports: Sequence[FieldReport]) -> list[FieldReportView]:
+    names = jurisdictions.names(session, sorted({r.jurisdiction_code for r in reports}))
+    return [
+        FieldReportView(
+            r.id,
+            r.reporter_name,
+            r.patrol_id,
+            r.category,
+            ctx.categories.name_of(r.category),
+            r.text,
+            r.lon,
+            r.lat,
+            r.jurisdiction_code,
+            names.get(r.jurisdiction_code, r.jurisdiction_code),
+            r.routed_by_area,
+            r.photo_hashes.split(),
+            r.status,
+            r.task_id,
+            r.refusal,
+            r.reported_at,
+        )
+        for r in reports
+    ]
+
+
+def route_point(session: Session, district_path: str, lon: float, lat: float) -> tuple[str, str] | None:
+    """The village (code, path) whose patrol area holds the point, among the areas of a district."""
+    rows = session.execute(
+        select(PatrolArea.jurisdiction_code, PatrolArea.jurisdiction_path, PatrolArea.geometry)
+        .where(in_subtree(PatrolArea.jurisdiction_path, district_path))
+        .order_by(PatrolArea.jurisdiction_code)
+    ).all()
+    for row in rows:
+        if parse_area(json.loads(row.geometry)).contains(lon, lat):
+            return row.jurisdiction_code, row.jurisdiction_path
+    return None
+
+
+def report_problem(session: Session, principal: Principal, ctx: PatrolsContext, new: NewFieldReport) -> FieldReportView:
+    """A ranger or chief reports a problem found in the field; it becomes an issue in the village whose
+    patrol area holds the point (else the reporter's own jurisdiction), through the report intake."""
+    who = _patroller(session, principal, ctx)
+    if new.category not in ctx.categories:
+        allowed = "、".join(ctx.categories.codes)
+        raise InvalidInput(f"类别须为 {allowed} 之一", code="category_unknown", field="category")
+    text = new.text.strip()
+    if not text:
+        raise InvalidInput("请描述发现的问题", code="text_required", field="text")
+    if len(text) > REPORT_TEXT_MAX_LENGTH:
+        raise InvalidInput(f"描述不能超过{REPORT_TEXT_MAX_LENGTH}字", code="text_too_long", field="text")
+    try:
+        check_point(new.lon, new.lat, ctx.clock.now(), None)
+    except InvalidPatrolInput as exc:
+        raise InvalidInput(str(exc).replace("第1个点的", ""), code=exc.code, field="lon") from None
+    if new.patrol_id is not None:
+        patrol = session.get(Patrol, new.patrol_id)
+        if patrol is None or patrol.person_kind != who.kind or patrol.person_id != who.id:
+            raise not_found("patrol", field="patrol_id")
+    if len(new.photos) > ctx.media.max_photos_per_report:
+        raise InvalidInput(f"照片不能超过 {ctx.media.max_photos_per_report} 张", code="too_many_photos", field="photos")
+    now = ctx.clock.now()
+    stored = [store_photo(session, ctx.photos, data, limits_of(ctx.media), now) for data in new.photos]
+    district = path_of_codes(path_codes(who.path)[:2])
+    routed = route_point(session, district, new.lon, new.lat)
+    code, path = routed if routed else (who.jurisdiction_code, who.path)
+    report = FieldReport(
+        reporter_kind=who.kind,
+        reporter_id=who.id,
+        reporter_name=who.name,
+        reporter_path=who.path,
+        jurisdiction_code=code,
+        jurisdiction_path=path,
+        routed_by_area=routed is not None,
+        patrol_id=new.patrol_id,
+        category=new.category,
+        text=text,
+        lon=new.lon,
+        lat=new.lat,
+        photo_hashes=" ".join(photo.sha256 for photo in stored),
+        status="sent",
+        reported_at=now,
+    )
+    session.add(report)
+    session.flush()
+    for photo in stored:
+        # Readable by who may read the reporter's jurisdiction or the issue's.
+        attach(session, photo.sha256, owner_kind="field_report", owner_ref=str(report.id), owner_path=who.path, now=now)
+        if path != who.path:
+            attach(
+                session,
+                photo.sha256,
+                owner_kind="field_report_issue",
+                owner_ref=str(report.id),
+                owner_path=path,
+                now=now,
+            )
+    category_name = ctx.categories.name_of(new.category)
+    publish(
+        session,
+        ProblemReported(
+            source=REPORT_SOURCE,
+            reference=str(report.id),
+            jurisdiction_code=code,
+            category=new.category,
+            title=f"巡林发现：{category_name}（{who.name}）"[:200],
+            text=text,
+            reported_at=now,
+            reported_by=f"{who.post.label}{who.name}",
+            longitude=new.lon,
+            latitude=new.lat,
+            photo_hashes=[photo.sha256 for photo in stored],
+            occurred_at=now,
+        ),
+    )
+    return _report_views(session, ctx, [report])[0]
+
+
+def _readable_report(session: Session, principal: Principal, report_id: int) -> FieldReport:
+    report = session.get(FieldReport, report_id)
+    if report is None:
+        raise not_found("field_report")
+    authorize(principal, Action.READ_PATROLS, report.reporter_path, what="field_report")
+    if principal.role is Role.RANGER:
+        me = _me(session, principal)
+        mine = me is not None and report.reporter_kind == "ranger" and report.reporter_id == me.id
+        supervised = (
+            me is not None and me.post == Post.SUPERVISOR and is_within(report.reporter_path, me.jurisdiction_path)
+        )
+        if not (mine or supervised):
+            raise not_found("field_report")
+    return report
+
+
+def get_field_report(session: Session, principal: Principal, ctx: PatrolsContext, report_id: int) -> FieldReportView:
+    return _report_views(session, ctx, [_readable_report(session, principal, report_id)])[0]
+
+
+def list_field_reports(
+    session: Session, principal: Principal, ctx: PatrolsContext, *, cursor: str | None, limit: int
+) -> Page[FieldReportView]:
+    """Field reports the caller may see (a ranger: their own), newest first."""
+    scope = subtree_of(principal)
+    authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
+    query = select(FieldReport).where(in_subtree(FieldReport.reporter_path, scope))
+    if principal.role is Role.RANGER:
+        me = _me(session, principal)
+        if me is None:
+            return Page([], None)
+        if me.post != Post.SUPERVISOR:
+            query = query.where(FieldReport.reporter_kind == "ranger", FieldReport.reporter_id == me.id)
+    before = decode_cursor(cursor, CursorId64)
+    if before is not None:
+        query = query.where(FieldReport.id < before)
+    rows = list(session.execute(query.order_by(FieldReport.id.desc()).limit(limit + 1)).scalars())
+    page = page_of(rows, limit, lambda report: report.id)
+    return Page(_report_views(session, ctx, page.items), page.next)
+
+
+def on_report_became_issue(session: Session, event: ReportBecameIssue) -> None:
+    """The intake made our field report an issue: remember the task (order-independent, idempotent)."""
+    if event.source != REPORT_SOURCE or not event.reference.isdigit():
+        return
+    report = session.get(FieldReport, int(event.reference))
+    if report is not None:
+        report.status = "issue"
+        report.task_id = event.task_id
+        report.refusal = None
+
+
+def on_report_refused(session: Session, event: ReportRefused) -> None:
+    if event.source != REPORT_SOURCE or not event.reference.isdigit():
+        return
+    report = session.get(FieldReport, int(event.reference))
+    if report is not None and report.status != "issue":
+        report.status = "refused"
+        report.refusal = event.detail
+
+
+# ---------------------------------------------------------------------------------------------- month end
+
+
+def previous_month(today: dt.date) -> tuple[int, int]:
+    first = today.replace(day=1)
+    last = first - dt.timedelta(days=1)
+    return last.year, last.month
+
+
+def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int) -> int:
+    """Once per month: everyone in post the whole month and below their requirement gets an issue in
+    their own jurisdiction, raised by the patrol supervision (巡林履职督查) through the report intake.
+
+    Run by the scheduler for the month just ended; a month already checked is left alone. Returns how
+    many shortfalls were reported.
+    """
+    key = f"{year:04d}-{month:02d}"
+    if session.get(MonthCheck, key) is not None:
+        return 0
+    first, following = month_bounds(year, month)
+    result = _month_compliance(session, ctx, "/", year, month)
+    now = ctx.clock.now()
+    shortfalls = 0
+    for person in result:
+        # Only who held the post the whole month owes the whole month's days.
+        joined_late = person.started_on is not None and person.started_on > first
+        left_early = person.ended_on is not None and person.ended_on < following - dt.timedelta(days=1)
+        if person.met or joined_late or left_early:
+            continue
+        shortfalls += 1
+        publish(
+            session,
+            ProblemReported(
+                source=COMPLIANCE_SOURCE,
+                reference=f"{key}:{person.person_kind}:{person.person_id}",
+                jurisdiction_code=person.jurisdiction_code,
+                category="forest_chief_system",
+                title=f"{key} 巡林未达要求：{person.post.label}{person.name}"[:200],
+                text=(
+                    f"{person.post.label}{person.name} {year}年{month}月有效巡林 {person.valid_days} 天，"
+                    f"要求 {person.required_days} 天，请说明情况并整改"
+                ),
+                reported_at=now,
+                reported_by="巡林履职督查",
+                occurred_at=now,
+            ),
+        )
+    session.add(MonthCheck(month=key, shortfalls=shortfalls, checked_at=now))
+    return shortfalls

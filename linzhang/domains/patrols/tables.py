@@ -129,3 +129,48 @@ patrols_table = cast(Table, Patrol.__table__)
 points_table = cast(Table, TrackPointRow.__table__)
 batches_table = cast(Table, PointBatch.__table__)
 areas_table = cast(Table, PatrolArea.__table__)
+
+
+class FieldReport(Base):
+    """A problem found in the field (on a patrol or on its own), sent to the tasks intake as an issue."""
+
+    __tablename__ = "patrols_field_reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('sent', 'issue', 'refused')", name="status"),
+        Index("ix_patrols_field_reports_reporter", "reporter_kind", "reporter_id", "id"),
+        Index("ix_patrols_field_reports_path", "reporter_path", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reporter_kind: Mapped[str] = mapped_column(String(10))  # ranger | chief
+    reporter_id: Mapped[int] = mapped_column(Integer)
+    reporter_name: Mapped[str] = mapped_column(String(50))
+    # Where the reporter sits (who may read the report) and where the issue went (the point's village).
+    reporter_path: Mapped[str] = mapped_column(PathString)
+    jurisdiction_code: Mapped[str] = mapped_column(String(32))
+    jurisdiction_path: Mapped[str] = mapped_column(PathString)
+    routed_by_area: Mapped[bool] = mapped_column(Boolean)
+    patrol_id: Mapped[int | None] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    photo_hashes: Mapped[str] = mapped_column(Text, default="")  # space-separated SHA-256
+    status: Mapped[str] = mapped_column(String(10))  # sent | issue | refused
+    task_id: Mapped[int | None] = mapped_column(BigInteger)
+    refusal: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class MonthCheck(Base):
+    """A month whose compliance the month-end job has checked (and reported who fell short)."""
+
+    __tablename__ = "patrols_month_checks"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    shortfalls: Mapped[int] = mapped_column(Integer)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+field_reports_table = cast(Table, FieldReport.__table__)
+month_checks_table = cast(Table, MonthCheck.__table__)
