@@ -39,7 +39,7 @@ log = structlog.get_logger("linzhang.bootstrap")
 # The installed domains, in the order their subscribers and jobs are registered: each is a folder
 # linzhang/domains/<name>/ whose domain.py declares DOMAIN (linzhang.domain). Adding a domain is one
 # entry here and a migration (docs/architecture.md, "Adding a domain").
-INSTALLED_DOMAINS = ("jurisdictions", "chiefs", "tasks", "assessments", "patrols")
+INSTALLED_DOMAINS = ("jurisdictions", "chiefs", "tasks", "assessments", "patrols", "signboards")
 
 
 def installed_domains() -> tuple[Domain[Any], ...]:

@@ -100,6 +100,7 @@ MISSING: dict[str, tuple[str, str]] = {
     "patrol": ("巡护记录不存在", "patrol_not_found"),
     "field_report": ("巡林上报不存在", "field_report_not_found"),
     "photo": ("照片不存在", "photo_not_found"),
+    "receipt": ("回执编号不存在", "receipt_not_found"),
 }
 
 

@@ -43,6 +43,7 @@ ACTION = {
     "supervised": "督办",
     "summons": "约谈",
     "summons_planned": "安排约谈",
+    "reported": "问题上报",
 }
 # Names of the timeline details' keys.
 DETAIL = {
@@ -64,6 +65,9 @@ DETAIL = {
     "attendees": "参加人员",
     "minutes": "约谈记录",
     "summons_id": "约谈编号",
+    "reported_by": "反映人",
+    "longitude": "经度",
+    "latitude": "纬度",
 }
 
 

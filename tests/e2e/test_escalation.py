@@ -324,7 +324,7 @@ def test_cli_sweep(world: Container, settings: Settings, clock: FixedClock) -> N
     }
     result = CliRunner().invoke(cli, ["sweep", "--as-of", "2021-03-04T09:00:00+08:00"], env=env)
     assert result.exit_code == 0, result.output
-    assert "escalated 1 tasks" in result.output
+    assert "1 项任务上升督办" in result.output
     again = CliRunner().invoke(cli, ["sweep", "--as-of", "2021-03-01T09:00:00+08:00"], env=env)
     assert again.exit_code == 1
     assert "早于上次扫描" in again.output

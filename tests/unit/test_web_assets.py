@@ -6,7 +6,7 @@ import hashlib
 import re
 import tomllib
 
-from linzhang.web.render import STATIC, TEMPLATES
+from linzhang.web.render import DOMAIN_TEMPLATES, STATIC, TEMPLATES
 
 VENDOR = STATIC / "vendor"
 NOT_LISTED = {"MANIFEST.toml", "LICENSE", "NOTICE"}
@@ -30,7 +30,10 @@ def test_every_vendored_file_is_in_the_manifest_with_its_digest_and_licence() ->
 def test_templates_and_own_assets_load_nothing_from_another_server() -> None:
     external = re.compile(r"""(src|href|action|hx-(get|post))\s*=\s*["']?(https?:)?//""", re.IGNORECASE)
     css_import = re.compile(r"url\(\s*[\"']?(https?:)?//|@import", re.IGNORECASE)
-    for path in [*TEMPLATES.glob("*.html"), STATIC / "app.js", STATIC / "app.css"]:
+    own = [*STATIC.glob("*.js"), *STATIC.glob("*.css")]
+    domains = [path for folder in DOMAIN_TEMPLATES for path in folder.rglob("*.html")]
+    assert STATIC / "app.css" in own
+    for path in [*TEMPLATES.glob("*.html"), *domains, *own]:
         text = path.read_text()
         assert not external.search(text), path.name
         assert not css_import.search(text), path.name

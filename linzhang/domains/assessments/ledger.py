@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from linzhang.bus import SubscriberRegistry
 from linzhang.clock import SHANGHAI
 from linzhang.contracts import (
+    Event,
     TaskCompleted,
     TaskCreated,
     TaskEscalated,
@@ -179,3 +180,11 @@ def register(registry: SubscriberRegistry) -> None:
     registry.subscribe(name, TaskSentBack, on_sent_back)
     registry.subscribe(name, TaskSubmitted, on_state)
     registry.subscribe(name, TaskSupervised, on_state)
+    # After a sweep, thousands of deliveries: many in one transaction, each through its handler above.
+    # Ordered by task, so two batches lock the tracked rows in one order (a task's own events keep theirs).
+    registry.subscribe_batch_of_handlers(name, order=_task_of)
+
+
+def _task_of(event: Event) -> int:
+    task: TaskSnapshot = event.task  # type: ignore[attr-defined]  # every event above carries its task
+    return task.task_id

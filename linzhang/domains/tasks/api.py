@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import Id64, OptionalId64, page_size
+from linzhang.api.schemas import (
+    CodeField,
+    CompletedQuantity,
+    EscalationLevelQuery,
+    Id64,
+    OptionalId64,
+    OptionalJurisdictionCode,
+    OptionalTargetQuantity,
+    PageLimit,
+    QuantityOut,
+    TargetQuantity,
+    Year,
+    documented,
+    limited_text,
+    page_size,
+)
 from linzhang.container import Container
 from linzhang.domains.tasks import escalation, service, supervision
 from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
@@ -44,8 +59,8 @@ class TaskOut(msgspec.Struct):
     days_overdue: int
     # A deadline in (or counted across) a year whose holidays nobody entered yet: it may still move.
     provisional: bool
-    target_quantity: int | float | None
-    completed_quantity: int | float
+    target_quantity: QuantityOut | None
+    completed_quantity: QuantityOut
     unit: str | None
     parent_id: int | None
     escalations: list[EscalationOut]
@@ -63,7 +78,7 @@ class TaskOut(msgspec.Struct):
     submitted_on: dt.date | None
     category_name: str | None
     over_target: bool  # 超额完成
-    excess_quantity: int | float
+    excess_quantity: QuantityOut
 
 
 class TaskPage(msgspec.Struct):
@@ -76,30 +91,30 @@ class TaskList(msgspec.Struct):
 
 
 class NewTask(msgspec.Struct, forbid_unknown_fields=True):
-    title: str
+    title: Annotated[str, limited_text(200, "标题")]
     kind: TaskKind
-    jurisdiction_code: str
+    jurisdiction_code: CodeField
     due_date: dt.date | None = None
     due_in_workdays: int | None = None
-    target_quantity: Decimal | None = None
-    unit: str | None = None
-    description: str | None = None
+    target_quantity: OptionalTargetQuantity = None
+    unit: Annotated[str | None, limited_text(20, "单位（如 亩）", required=False)] = None
+    description: Annotated[str | None, limited_text(4000, "说明", required=False)] = None
     category: str | None = None
     lead_department: str | None = None
 
 
 class Part(msgspec.Struct, forbid_unknown_fields=True):
-    jurisdiction_code: str
-    target_quantity: Decimal
+    jurisdiction_code: CodeField
+    target_quantity: TargetQuantity
     due_date: dt.date | None = None
 
 
 class Split(msgspec.Struct, forbid_unknown_fields=True):
-    parts: list[Part]
+    parts: Annotated[list[Part], documented("各部分（至少一个）", min_items=1)]
 
 
 class Progress(msgspec.Struct, forbid_unknown_fields=True):
-    completed_quantity: Decimal
+    completed_quantity: CompletedQuantity
     note: str | None = None
     reason: str | None = None  # required when the figure goes down (a correction before 验收)
 
@@ -204,7 +219,7 @@ class TaskController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        jurisdiction_code: FromQuery[str | None] = None,
+        jurisdiction_code: FromQuery[OptionalJurisdictionCode] = None,
         subtree: FromQuery[bool] = False,
         status: FromQuery[TaskStatus | None] = None,
         kind: FromQuery[TaskKind | None] = None,
@@ -212,7 +227,7 @@ class TaskController(Controller):
         parent_id: FromQuery[OptionalId64] = None,
         plan_key: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> TaskPage:
         """Tasks in the caller's subtree; one jurisdiction's own are sorted by due date."""
         filters = service.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
@@ -297,11 +312,11 @@ class TaskController(Controller):
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
+    text: Annotated[str, limited_text(4000, "意见")]
 
 
 class SuperviseIn(msgspec.Struct, forbid_unknown_fields=True):
-    note: str
+    note: Annotated[str, limited_text(4000, "督办意见")]
     new_due_date: dt.date
 
 
@@ -416,7 +431,7 @@ class SupervisionController(Controller):
 
     @get("/{task_id:int}/summons", sync_to_thread=True)
     def list_summonses(
-        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> SummonsList:
         """The summonses over a task, planned and held."""
         with container.reading() as session:
@@ -425,8 +440,8 @@ class SupervisionController(Controller):
     @post("/{task_id:int}/summons/{summons_id:int}/held", status_code=200, sync_to_thread=True)
     def summons_held(
         self,
-        task_id: FromPath[int],
-        summons_id: FromPath[int],
+        task_id: FromPath[Id64],
+        summons_id: FromPath[Id64],
         data: JSONBody[SummonsHeldIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -523,10 +538,10 @@ class EscalationController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        level: FromQuery[str] = "city",
-        district_code: FromQuery[str | None] = None,
+        level: FromQuery[EscalationLevelQuery] = "city",
+        district_code: FromQuery[OptionalJurisdictionCode] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> BoardOut:
         """Everything held at a level through escalation: counts by district, aging, category, the items.
         ``district_code`` narrows it to the work owned within one district."""
@@ -575,9 +590,9 @@ class EscalationController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        year: FromQuery[int],
-        level: FromQuery[str] = "city",
-        district_code: FromQuery[str | None] = None,
+        year: FromQuery[Year],
+        level: FromQuery[EscalationLevelQuery] = "city",
+        district_code: FromQuery[OptionalJurisdictionCode] = None,
     ) -> WeeklyOut:
         """Climbs that reached a level in each week of a year (Mondays, Asia/Shanghai), within the caller's subtree."""
         with container.reading() as session:
