@@ -27,6 +27,7 @@ from linzhang.api.openapi import describe_operations
 from linzhang.api.problems import exception_handlers, problem_for_http
 from linzhang.api.request_context import request_context_middleware
 from linzhang.api.request_guard import guard_request
+from linzhang.api.struct_schema import StrictStructSchemaPlugin, TextWithoutNulSchemaPlugin
 from linzhang.api.vocabularies import VocabularyController
 from linzhang.bootstrap import bootstrap, warn_about_time
 from linzhang.bus import EmbeddedBus
@@ -119,6 +120,7 @@ def create_app(
             static_router(),
         ],
         template_config=template_config,
+        plugins=[StrictStructSchemaPlugin(), TextWithoutNulSchemaPlugin()],
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers={**exception_handlers, NotFoundException: _not_found},

@@ -256,7 +256,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        raise SettingsError(f"{path}：不是有效的 TOML：{exc}") from None
 
 
 def load_settings(
@@ -274,7 +274,7 @@ def load_settings(
     for layer in (DEFAULTS_DIR / "default.toml", config_dir / "default.toml"):
         for section, values in _read_toml(layer).items():
             if not isinstance(values, dict):
-                raise SettingsError(f"{layer}: [{section}] is not a section")
+                raise SettingsError(f"{layer}：[{section}] 不是一个节（section）")
             raw.setdefault(section, {}).update(values)
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "LINZHANG_CONFIG_DIR":
@@ -303,7 +303,7 @@ def _env_target(name: str) -> tuple[str, str] | None:
             key = rest[len(section) + 1 :]
             if key in getattr(_DEFAULTS, section).__struct_fields__:
                 return section, key
-            raise SettingsError(f"unknown setting {name}: [{section}] has no key {key!r}")
+            raise SettingsError(f"未知的设置 {name}：[{section}] 中没有 {key!r}")
     return None
 
 
@@ -313,12 +313,12 @@ _PATH_RE = re.compile(r"at `\$\.(\w+)(?:\.(\w+))?`")
 def _describe_validation_error(message: str) -> str:
     match = _PATH_RE.search(message)
     if not match:
-        return f"invalid settings: {message}"
+        return f"设置无效：{message}"
     section, key = match.group(1), match.group(2)
     if key is None:
-        return f"invalid setting [{section}]: {message}"
+        return f"设置无效 [{section}]：{message}"
     env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
-    return f"invalid setting {section}.{key} (env {env}): {message}"
+    return f"设置无效 {section}.{key}（环境变量 {env}）：{message}"
 
 
 def ensure_secret_key(settings: Settings) -> str:

@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from linzhang.api.schemas import AfterId64, Id64, page_size
+from linzhang.api.schemas import AfterId64, Id64, PageLimit, page_size
 from linzhang.bus import list_dead, redrive
 from linzhang.container import Container
 from linzhang.errors import not_found
@@ -45,7 +45,7 @@ class BusController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         after: FromQuery[AfterId64] = 0,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> DeadDeliveryPage:
         """Dead deliveries in id order; ``next`` is the ``after`` of the following page."""
         authorize(principal, Action.MANAGE_BUS)

@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from linzhang.api.schemas import AfterId64, page_size
+from linzhang.api.schemas import AfterId64, PageLimit, page_size
 from linzhang.bus.feed import read_feed
 from linzhang.bus.retention import feed_reach
 from linzhang.container import Container
@@ -50,7 +50,7 @@ class EventFeedController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         after: FromQuery[AfterId64] = 0,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> FeedPage:
         """Events after a position, oldest first, for integration accounts and administrators.
 

@@ -23,7 +23,7 @@ BEARER: SecurityRequirement = {"bearer": []}
 # The problems any operation may answer with, and what each means to a client.
 PROBLEMS: dict[int, str] = {
     400: "请求无效：参数、JSON 或字段不符合本文档（code 说明原因，field 指出字段）",
-    401: "未登录或令牌无效、已过期、已被吊销",
+    401: "未登录或令牌无效、已过期、已被吊销（登录时：用户名或密码错误，或账号已停用）",
     403: "无权进行此操作",
     404: "对象不存在，或不在调用者的辖区内（两者的回答完全相同）",
     409: "与当前状态冲突（如重复提交、状态已变化、他人正在处理）",
@@ -32,8 +32,9 @@ PROBLEMS: dict[int, str] = {
     429: "请求过于频繁（登录失败次数过多）；按 Retry-After 秒后再试",
     503: "数据库或消息中间件暂不可用，本次操作未保存；按 Retry-After 秒后再试",
 }
-# Operations without a token (liveness, readiness, signing in) are refused neither for lacking one.
-ANONYMOUS_PROBLEMS = frozenset({400, 404, 413, 422, 429, 503})
+# Operations without a token (liveness, readiness, signing in) are never refused for lacking one (signing
+# in with wrong credentials is a 401 of its own).
+ANONYMOUS_PROBLEMS = frozenset({400, 401, 404, 413, 422, 429, 503})
 
 
 def docstring_of(handler: HTTPRouteHandler) -> str | None:

@@ -25,6 +25,26 @@ MAX_TOKEN_LENGTH = 4096
 # A username longer than any account's is refused unread (usernames are at most 64 characters).
 MAX_USERNAME_LENGTH = 64
 Password = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD_LENGTH)]
+# A password being set: the policy's minimum length (the default; linzhang.identity.passwords checks the
+# configured one, and that it is neither the username nor a common password).
+NewPassword = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_PASSWORD_LENGTH,
+        extra_json_schema={"description": "新密码：至少10个字符，不能是用户名或常见密码", "extra": {"min_length": 10}},
+    ),
+]
+# A username (linzhang.identity.service.USERNAME_PATTERN).
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_USERNAME_LENGTH,
+        extra_json_schema={
+            "description": "用户名：3至64位字母、数字或 . _ @ -",
+            "extra": {"pattern": "^[A-Za-z0-9_.@-]{3,64}$"},
+        },
+    ),
+]
 
 
 def _resolve(container: Container, token: str) -> Principal | None:
@@ -70,8 +90,8 @@ class Me(msgspec.Struct):
 
 
 class NewUser(msgspec.Struct, forbid_unknown_fields=True):
-    username: str
-    password: Password
+    username: Username
+    password: NewPassword
     role: Role
     jurisdiction_code: str | None = None
     grants: list[Action] = []
@@ -80,11 +100,11 @@ class NewUser(msgspec.Struct, forbid_unknown_fields=True):
 
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     old_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
-    new_password: Password
+    new_password: NewPassword
 
 
 class UserOut(msgspec.Struct):

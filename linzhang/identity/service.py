@@ -82,7 +82,7 @@ def fold(username: str) -> str:
 
 def validate_new_account(username: str, password: str, *, min_length: int) -> None:
     """Raise :class:`InvalidInput` for a username or password that cannot be used."""
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         raise InvalidInput("用户名为3至64位字母、数字或 . _ @ -", code="invalid_username", field="username")
     check_new_password(username, password, min_length=min_length)
 

@@ -9,12 +9,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from linzhang.api.schemas import MAX_ID_64
 from linzhang.container import Container
 from linzhang.domains.chiefs.inbox import Box, read_inbox
 from linzhang.domains.jurisdictions import public as jurisdictions
@@ -22,7 +25,7 @@ from linzhang.domains.tasks import listing, supervision
 from linzhang.domains.tasks import service as tasks
 from linzhang.domains.tasks.model import TaskStatus
 from linzhang.domains.tasks.views import TaskView
-from linzhang.errors import InvalidInput
+from linzhang.errors import InvalidInput, not_found
 from linzhang.paths import is_below, is_within, path_codes
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from linzhang.web.common import category_name, inbox_context, names, page_limit, tasks_context
@@ -164,10 +167,18 @@ def _date(value: str | None, field: str) -> dt.date:
         raise InvalidInput("请选择日期", code="not_a_date", field=field) from None
 
 
+def task_ids_in_range(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """A task id beyond any task's column is a task that does not exist (the database never sees it)."""
+    task_id = connection.path_params.get("task_id")
+    if task_id is not None and not 1 <= task_id <= MAX_ID_64:
+        raise not_found("task")
+
+
 class WorkController(Controller):
     """The inbox, the task page and the actions on a task."""
 
     include_in_schema = False
+    guards = [task_ids_in_range]
 
     @get("/inbox", sync_to_thread=True)
     def inbox(

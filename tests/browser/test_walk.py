@@ -187,3 +187,24 @@ def test_the_api_viewer_works_offline(context: BrowserContext, live_server: Live
     page.goto(f"{live_server.base_url}/schema")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("linzhang")
     expect(page.locator(".opblock").first).to_be_visible()
+
+
+def test_sign_in_is_throttled_with_a_chinese_message(
+    context: BrowserContext, live_server: LiveServer, requests: Requests
+) -> None:
+    """Wrong passwords for one account: after the free failures the waits double, and the page says so."""
+    context.clear_cookies()
+    page = context.new_page()
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    page.goto(f"{live_server.base_url}/login")
+    alert = page.get_by_role("alert")
+    for _ in range(12):
+        page.get_by_label("用户名").fill("nobody-guessing")
+        page.get_by_label("密码").fill("not the password")
+        page.get_by_role("button", name="登录").click()
+        expect(alert).to_be_visible()
+        if "登录失败次数过多" in alert.inner_text():
+            break
+    expect(alert).to_contain_text("登录失败次数过多")
+    expect(alert).to_contain_text("秒后再试")
+    shot(page, "sign-in-throttled-phone")

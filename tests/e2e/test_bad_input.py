@@ -63,8 +63,10 @@ def no_error_logged(captured: str) -> bool:
         "/users/0",
         "/chiefs/2147483648",
         "/tasks/9223372036854775808",
+        "/tasks/9007199254740992",
         "/tasks/99999999999999999999999999999",
         "/tasks/9223372036854775808/timeline",
+        "/tasks/9223372036854775808/summons",
         "/tasks?parent_id=9223372036854775808",
         "/events?after=9223372036854775808",
         "/bus/dead?after=9223372036854775808",
@@ -77,7 +79,7 @@ def test_ids_beyond_their_column_are_400(api: Api, path: str, capsys: pytest.Cap
 
 @pytest.mark.parametrize(
     "path",
-    ["/users/2147483647", "/chiefs/2147483647", "/tasks/9223372036854775807", "/tasks/9223372036854775807/timeline"],
+    ["/users/2147483647", "/chiefs/2147483647", "/tasks/9007199254740991", "/tasks/9007199254740991/timeline"],
 )
 def test_the_largest_ids_are_simply_not_found(api: Api, path: str) -> None:
     response = api.get(path, "admin")
@@ -91,6 +93,7 @@ def test_writes_to_ids_beyond_their_column_write_nothing(api: Api, world: Contai
         ("/users/2147483648/disable", None),
         ("/users/2147483648/password", {"new_password": "spruce larch cypress"}),
         ("/bus/dead/9223372036854775808/redrive", None),
+        ("/tasks/1/summons/9223372036854775808/held", {"held_on": "2026-01-05", "minutes": "已约谈"}),
     ]:
         assert_problem(api.post(path, "admin", json=body), 400, "invalid_request")
     assert written(world) == before

@@ -1,4 +1,4 @@
-"""The demo loads once, and a running server delivers its events: coverage fills in, accounts sign in.
+"""The demo loads once, its events delivered before it returns: coverage fills in, accounts sign in.
 
 Its season is dated from today: most work is on time, some is due soon, some is late and held at the
 township, the district and the city; this year's ranking spreads over every grade; people and villages
@@ -39,11 +39,11 @@ def test_demo_loads_once_and_the_running_server_delivers_its_events(container: C
             if body["covered"] >= 2 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        # 万州区 itself and 高笋塘街道 always have chiefs in the demo; the relay delivered their events.
+        # 万州区 itself and 高笋塘街道 always have chiefs in the demo; their events were delivered.
         assert body["covered"] >= 2
         assert body["total"] >= body["covered"]
 
-        # The season's reports roll up to the city's 营造林 target through the running bus.
+        # The season's reports roll up to the city's 营造林 target through the bus.
         admin = client.post("/api/v1/auth/token", json={"username": "admin", "password": DEMO_PASSWORD}).json()
         admin_headers = {"authorization": f"Bearer {admin['access_token']}"}
         plan = client.get(

@@ -62,7 +62,7 @@ def test_the_feed_tells_how_far_back_it_reaches_and_refuses_a_purged_position(
     purged = CliRunner().invoke(cli, ["bus", "purge", "--events-days", "365"], env=env(settings))
 
     assert purged.exit_code == 0, purged.output
-    assert f"the event feed now starts after position {cut}" in purged.output
+    assert f"事件流现从位置 {cut} 之后开始" in purged.output
     assert positions(container) == [p for p in held if p > cut]
     with container.engine.connect() as connection:
         assert connection.execute(select(d.c.id).where(d.c.event_position <= cut)).first() is None
@@ -85,5 +85,5 @@ def test_bus_purge_with_nothing_old_changes_nothing(api: Api, container: Contain
     held = positions(container)
     result = CliRunner().invoke(cli, ["bus", "purge"], env=env(settings))
     assert result.exit_code == 0, result.output
-    assert "purged 0 events and 0 deliveries" in result.output
+    assert "已清除 0 个事件和 0 条已完成投递" in result.output
     assert positions(container) == held

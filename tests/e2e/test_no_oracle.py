@@ -19,10 +19,11 @@ import pytest
 
 from linzhang.container import Container
 from linzhang.identity import Action, Role
+from linzhang.identity.sessions import PAGE_ROLES
 from linzhang.media import attach, store_photo
 from linzhang.media.upload import limits_of
 from tests.support import photos
-from tests.support.world import Api, add_user, api_client, seed_tree
+from tests.support.world import PASSWORD, Api, add_user, api_client, seed_tree
 
 FOREIGN_CODE, MISSING_CODE = "500102", "509999"  # 涪陵区, and a code nobody has
 FOREIGN_TITLE, FOREIGN_CHIEF = "涪陵的秘密任务", "涪陵林长甲"
@@ -266,3 +267,146 @@ def test_the_answer_is_one_chinese_not_found_per_kind(api: Api, foreign: dict[st
         "jurisdiction_not_found",
         "jurisdiction_code",
     )
+
+
+# --- The pages: every page route of the app, every kind of account, a foreign object vs a missing one. ---
+
+# Query parameters of the pages that name an object, and the kind of object they name.
+PAGE_QUERY_REFERENCES = {"code": "code", "district": "code"}
+# Forms that make each page write reach its lookup.
+PAGE_FORMS: dict[str, dict[str, str]] = {
+    "/tasks/{task_id}/progress": {"completed_quantity": "1"},
+    "/tasks/{task_id}/complete": {"note": "完成"},
+    "/tasks/{task_id}/verify": {"accepted": "true"},
+    "/tasks/{task_id}/comments": {"text": "请加快进度"},
+    "/tasks/{task_id}/supervise": {"note": "督办", "new_due_date": "2099-12-31"},
+    "/tasks/{task_id}/summons": {"planned_on": "2099-12-31", "place": "会议室"},
+}
+NOT_PAGES = ("/api/", "/schema", "/static", "/metrics", "/healthz", "/readyz")
+
+
+def page_callers() -> dict[str, tuple[Role, str | None]]:
+    """One account of each role bound to 万州区 (a chief also at a township and a village), and an administrator.
+
+    Built from the Role enum: a new role is walked as soon as it exists.
+    """
+    callers: dict[str, tuple[Role, str | None]] = {}
+    for role in Role:
+        if role is Role.ADMIN:
+            continue
+        callers[f"page-{role.value}"] = (role, "500101")
+    callers["page-township-chief"] = (Role.CHIEF, "500101001")
+    callers["page-village-chief"] = (Role.CHIEF, "500101001001")
+    return callers
+
+
+def page_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path template) of every signed-in page of the app's route table, API and assets left out."""
+    found = []
+    for route in app.routes:
+        path = re.sub(r"{(\w+):\w+}", r"{\1}", route.path)
+        if path.startswith(NOT_PAGES) or not hasattr(route, "route_handlers"):
+            continue
+        for handler in route.route_handlers:
+            # A page with no signed-in viewer is public by design (the sign-in page, the public
+            # signboards: anyone may read any board); the walk is about what a session may see.
+            if "viewer" not in handler.parsed_fn_signature.parameters:
+                continue
+            for method in handler.http_methods:
+                if method in {"GET", "POST"}:
+                    found.append((method, path))
+    return sorted(set(found))
+
+
+Request = tuple[str, dict[str, str]]
+
+
+def page_requests(
+    method: str, template: str, objects: dict[str, str]
+) -> Iterator[tuple[str, Request, Request, str, str]]:
+    """(label, foreign request, missing request, foreign id, missing id) for one page route."""
+    names = re.findall(r"{(\w+)}", template)
+    if names:
+        there = nowhere = template
+        for name in names:
+            value, missing = foreign_and_missing(name, objects)
+            there, nowhere = there.replace(f"{{{name}}}", value), nowhere.replace(f"{{{name}}}", missing)
+        yield f"{method} {template}", (there, {}), (nowhere, {}), objects["task_id"], objects["task_id.missing"]
+    elif method == "GET":
+        for parameter, kind in PAGE_QUERY_REFERENCES.items():
+            value, missing = objects[kind], objects[f"{kind}.missing"]
+            yield (
+                f"GET {template}?{parameter}",
+                (template, {parameter: value}),
+                (template, {parameter: missing}),
+                value,
+                missing,
+            )
+
+
+def comparable_page(response: Any, foreign_id: str, missing_id: str) -> tuple[int, str, str]:
+    text = response.text.replace(foreign_id, "<id>").replace(missing_id, "<id>")
+    # The session's own tokens and the request id differ from request to request, whatever they ask.
+    text = re.sub(r'(csrf[^"]*"\s*(?:value=|:\s*)")[^"]+', r"\1<token>", text, flags=re.IGNORECASE)
+    text = re.sub(r"[0-9a-f]{32}", "<request-id>", text)
+    return response.status_code, response.headers.get("content-type", ""), text
+
+
+@pytest.mark.parametrize("who", list(page_callers()))
+def test_pages_answer_alike_for_foreign_and_missing_objects(
+    world: Container, api: Api, foreign: dict[str, str], who: str
+) -> None:
+    from litestar.testing import TestClient
+
+    from linzhang.app import create_app
+    from tests.support.pages import sign_in_form_token
+
+    role, code = page_callers()[who]
+    add_user(world, who, role, code)
+    app = create_app(container=world, run_embedded_bus=False)
+    routes = page_routes(app)
+    assert ("GET", "/tasks/{task_id}") in routes
+    assert ("GET", "/coverage") in routes
+    with TestClient(app) as client:
+        form = client.get("/login")
+        signed = client.post(
+            "/login",
+            data={"username": who, "password": PASSWORD, "csrf_token": sign_in_form_token(form.text), "next": ""},
+            follow_redirects=False,
+        )
+        if role not in PAGE_ROLES:
+            # Roles that use the API alone (another system, a ranger's phone): the pages never let them
+            # in, so there is nothing of theirs to walk.
+            assert signed.status_code == 403
+            assert "不能登录页面" in signed.text
+            assert client.get("/coverage", follow_redirects=False).status_code in (302, 303)
+            return
+        assert signed.status_code in (302, 303), signed.text
+        home = client.get("/coverage")
+        token = re.search(r'"X-CSRF-Token": "([^"]+)"', home.text)
+        headers = {"x-csrf-token": token.group(1)} if token else {}
+        differences, walked = [], 0
+        for method, template in routes:
+            for label, there, nowhere, foreign_id, missing_id in page_requests(method, template, foreign):
+                answers = []
+                for path, params in (there, nowhere):
+                    kwargs: dict[str, Any] = {"follow_redirects": False, "params": params}
+                    if method == "POST":
+                        kwargs["data"] = PAGE_FORMS.get(template, {})
+                        kwargs["headers"] = headers
+                    answers.append(client.request(method, path, **kwargs))
+                walked += 1
+                on_foreign, on_missing = answers
+                assert on_foreign.status_code < 500, (label, on_foreign.text[:300])
+                assert on_missing.status_code < 500, (label, on_missing.text[:300])
+                assert FOREIGN_TITLE not in on_foreign.text, label
+                assert FOREIGN_CHIEF not in on_foreign.text, label
+                if comparable_page(on_foreign, foreign_id, missing_id) != comparable_page(
+                    on_missing, foreign_id, missing_id
+                ):
+                    differences.append((label, on_foreign.status_code, on_missing.status_code))
+        assert walked >= len(PAGE_FORMS) + 1
+        # An id beyond any column is simply not found, like any other missing task.
+        beyond = client.get("/tasks/99999999999999999999999", follow_redirects=False)
+        assert beyond.status_code == 404, beyond.text[:300]
+        assert differences == []

@@ -22,6 +22,7 @@ from linzhang.domains.signboards.tables import reports_table
 from linzhang.identity import Role
 from linzhang.media.tables import photo_owners_table, photos_table
 from linzhang.settings import Settings
+from tests.e2e.test_pages import sign_in
 from tests.e2e.test_tasks_api import NOW
 from tests.support import photos
 from tests.support.bus import drain
@@ -276,3 +277,14 @@ def test_the_office_sets_its_boards_phone_duties_and_area(api: Api) -> None:
     assert too_long.json()["code"] == "duties_too_long"
     cleared = api.request("PUT", f"/signboards/{VILLAGE}", "wanzhou-office", json={"supervision_phone": ""})
     assert cleared.json()["supervision_phone"] == "12345"
+
+
+def test_the_menu_leads_a_signed_in_chief_to_their_own_board(api: Api) -> None:
+    assert api.client.get("/signboards/", follow_redirects=False).headers["location"].startswith("/login")
+    assert sign_in(api.client, "village").status_code == 303  # type: ignore[attr-defined]
+    inbox = api.client.get("/inbox")
+    assert 'href="/signboards"' in inbox.text
+    assert "公示牌" in inbox.text
+    own = api.client.get("/signboards/", follow_redirects=False)
+    assert own.status_code == 303
+    assert own.headers["location"] == f"/signboards/{VILLAGE}"

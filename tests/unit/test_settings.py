@@ -94,8 +94,10 @@ def test_embedded_defaults(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_setting_names_the_key(environ: dict[str, str], named: str) -> None:
-    with pytest.raises(SettingsError, match=re.escape(named)):
+    with pytest.raises(SettingsError, match=re.escape(named)) as raised:
         load_settings(config_dir=CONFIG, environ=environ)
+    # An operator reads it: the explanation is Chinese around the key's name.
+    assert str(raised.value).startswith(("设置无效", "未知的设置"))
 
 
 def test_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:
@@ -106,7 +108,7 @@ def test_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:
 
 def test_broken_toml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "default.toml").write_text("[bus\n", encoding="utf-8")
-    with pytest.raises(SettingsError, match="not valid TOML"):
+    with pytest.raises(SettingsError, match="不是有效的 TOML"):
         load_settings(config_dir=tmp_path, environ={})
 
 

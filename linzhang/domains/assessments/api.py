@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import (
+    CodeField,
+    JurisdictionCode,
+    LevelQuery,
+    PageLimit,
+    Period,
+    PeriodField,
+    RankingScope,
+    limited_text,
+    page_size,
+)
 from linzhang.container import Container
 from linzhang.domains.assessments import service
 from linzhang.domains.assessments.export import XLSX, download_headers, workbook
@@ -17,7 +28,7 @@ from linzhang.identity import Principal
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
-    period: str
+    period: PeriodField
     as_of: dt.date | None = None
 
 
@@ -122,14 +133,14 @@ class BonusItems(msgspec.Struct):
 
 
 class VetoIn(msgspec.Struct, forbid_unknown_fields=True):
-    jurisdiction_code: str
-    reason: str
+    jurisdiction_code: CodeField
+    reason: Annotated[str, limited_text(2000, "一票否决的理由")]
 
 
 class BonusIn(msgspec.Struct, forbid_unknown_fields=True):
-    jurisdiction_code: str
+    jurisdiction_code: CodeField
     item: str  # the item's code or its Chinese name
-    reason: str
+    reason: Annotated[str, limited_text(2000, "加分的理由")]
 
 
 class Recorded(msgspec.Struct):
@@ -229,7 +240,7 @@ class AssessmentController(Controller):
     @get("/{period:str}", sync_to_thread=True)
     def show(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         version: FromQuery[str | None] = None,
@@ -240,7 +251,7 @@ class AssessmentController(Controller):
 
     @get("/{period:str}/versions", sync_to_thread=True)
     def versions(
-        self, period: FromPath[str], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, period: FromPath[Period], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> RunList:
         """Every version of the period the caller may read, newest first."""
         with container.reading() as session:
@@ -248,7 +259,7 @@ class AssessmentController(Controller):
 
     @post("/{period:str}/publish", sync_to_thread=True, status_code=200)
     def publish(
-        self, period: FromPath[str], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, period: FromPath[Period], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> Published:
         """定稿/公布 the newest draft (the city's office): frozen from then on; chiefs see it."""
         with container.transaction() as session:
@@ -258,12 +269,12 @@ class AssessmentController(Controller):
     @get("/{period:str}/changes", sync_to_thread=True)
     def changes(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         version: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> ChangesOut:
         """A version (the newest draft by default) against the published one: score, grade, rank before/after."""
         size = page_size(container, limit)
@@ -283,14 +294,14 @@ class AssessmentController(Controller):
     @get("/{period:str}/scores", sync_to_thread=True)
     def scores(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        level: FromQuery[str] = "district",
-        within: FromQuery[str | None] = None,
+        level: FromQuery[LevelQuery] = "district",
+        within: FromQuery[RankingScope] = None,
         version: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> ScorePage:
         """Scores of one level with each one's deductions, ranked as offices rank them (a township among its
         district's townships), or city-wide with ``within=city``; the published version unless ``version``
@@ -308,8 +319,8 @@ class AssessmentController(Controller):
     @get("/{period:str}/jurisdictions/{code:str}", sync_to_thread=True)
     def breakdown(
         self,
-        period: FromPath[str],
-        code: FromPath[str],
+        period: FromPath[Period],
+        code: FromPath[JurisdictionCode],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         version: FromQuery[str | None] = None,
@@ -321,7 +332,7 @@ class AssessmentController(Controller):
     @post("/{period:str}/vetoes", sync_to_thread=True)
     def veto(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         data: JSONBody[VetoIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -335,7 +346,7 @@ class AssessmentController(Controller):
     @post("/{period:str}/bonuses", sync_to_thread=True)
     def bonus(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         data: JSONBody[BonusIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -349,7 +360,7 @@ class AssessmentController(Controller):
     @get("/{period:str}/export.xlsx", sync_to_thread=True, media_type=XLSX)
     def export(
         self,
-        period: FromPath[str],
+        period: FromPath[Period],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         version: FromQuery[str | None] = None,

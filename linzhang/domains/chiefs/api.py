@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import Id32, page_size
+from linzhang.api.schemas import CodeField, Id32, OptionalJurisdictionCode, PageLimit, limited_text, page_size
 from linzhang.container import Container
 from linzhang.domains.chiefs import service
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox
@@ -42,25 +43,25 @@ class ChiefPage(msgspec.Struct):
 
 
 class NewChief(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    post: str
+    name: Annotated[str, limited_text(50, "姓名")]
+    post: Annotated[str, limited_text(100, "职务（如 区委书记）")]
     role: ChiefRole
-    jurisdiction_code: str
+    jurisdiction_code: CodeField
     term_start: dt.date | None = None
     username: str | None = None
     password: str | None = None
 
 
 class Successor(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    post: str
+    name: Annotated[str, limited_text(50, "姓名")]
+    post: Annotated[str, limited_text(100, "职务（如 区委书记）")]
     term_start: dt.date | None = None
     username: str | None = None
     password: str | None = None
 
 
 class TermEnd(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+    reason: Annotated[str, limited_text(500, "离任原因")]
     term_end: dt.date | None = None
 
 
@@ -120,11 +121,11 @@ class ChiefController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        jurisdiction_code: FromQuery[str | None] = None,
+        jurisdiction_code: FromQuery[OptionalJurisdictionCode] = None,
         subtree: FromQuery[bool] = False,
         active: FromQuery[bool | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> ChiefPage:
         """Chiefs of a jurisdiction (``subtree=true``: and below it); without a code, all the caller may see."""
         size = page_size(container, limit)
@@ -235,9 +236,9 @@ class InboxController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         box: FromQuery[Box] = Box.ALL,
-        jurisdiction_code: FromQuery[str | None] = None,
+        jurisdiction_code: FromQuery[OptionalJurisdictionCode] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> InboxPage:
         """The caller's jurisdiction's open work: to do (its own, and planned summonses), supervising
         (escalated to it from below) and review (待核查: submitted from below for its 核查 or 验收), most

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import page_size
+from linzhang.api.schemas import (
+    CODE_PATTERN,
+    CODE_TEXT,
+    NAME_PATTERN,
+    CodeField,
+    GapsLimit,
+    JurisdictionCode,
+    OptionalJurisdictionCode,
+    PageLimit,
+    documented,
+    page_size,
+)
 from linzhang.container import Container
 from linzhang.domains.jurisdictions import service
 from linzhang.domains.jurisdictions.model import Level
@@ -35,10 +48,10 @@ class JurisdictionPage(msgspec.Struct):
 
 
 class NewJurisdiction(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    name: str
+    code: CodeField
+    name: Annotated[str, documented("名称（不含控制字符）", max_length=100, pattern=NAME_PATTERN)]
     level: Level
-    parent_code: str | None = None
+    parent_code: Annotated[str | None, documented(CODE_TEXT, pattern=CODE_PATTERN)] = None
 
 
 class GapOut(msgspec.Struct):
@@ -68,10 +81,10 @@ class JurisdictionController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        under: FromQuery[str | None] = None,
+        under: FromQuery[OptionalJurisdictionCode] = None,
         level: FromQuery[Level | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> JurisdictionPage:
         """The subtree under a jurisdiction (default: the caller's own), in path order, paginated."""
         size = page_size(container, limit)
@@ -81,7 +94,10 @@ class JurisdictionController(Controller):
 
     @get("/{code:str}", sync_to_thread=True)
     def get_jurisdiction(
-        self, code: FromPath[str], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self,
+        code: FromPath[JurisdictionCode],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
     ) -> JurisdictionOut:
         """One jurisdiction with its path (codes from the city down)."""
         with container.reading() as session:
@@ -89,7 +105,10 @@ class JurisdictionController(Controller):
 
     @get("/{code:str}/children", sync_to_thread=True)
     def list_children(
-        self, code: FromPath[str], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self,
+        code: FromPath[JurisdictionCode],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
     ) -> JurisdictionList:
         """The divisions directly below one."""
         with container.reading() as session:
@@ -98,10 +117,10 @@ class JurisdictionController(Controller):
     @get("/{code:str}/coverage", sync_to_thread=True)
     def get_coverage(
         self,
-        code: FromPath[str],
+        code: FromPath[JurisdictionCode],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        gaps_limit: FromQuery[int] = 1000,
+        gaps_limit: FromQuery[GapsLimit] = 1000,
     ) -> CoverageOut:
         """全域覆盖: jurisdictions in the subtree with a chief in office, and the gaps (none in office)."""
         if not 0 <= gaps_limit <= MAX_GAPS:

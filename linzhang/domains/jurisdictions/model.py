@@ -73,7 +73,7 @@ class PlacedDivision:
 def parse_division(code: str, name: str, level: str, parent_code: str | None, line: int | None = None) -> Division:
     """Check one row's own fields; where it sits in the tree is checked by :func:`place_divisions`."""
     code, name, parent = code.strip(), name.strip(), (parent_code or "").strip() or None
-    if not CODE_PATTERN.match(code):
+    if not CODE_PATTERN.fullmatch(code):
         raise InvalidDivision(f"代码 {code!r} 须为1至32位字母、数字、- 或 _", line, code="division_code_invalid")
     if not name:
         raise InvalidDivision(f"{code}：名称为空", line, code="division_name_empty")

@@ -14,7 +14,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter, RawBody
 
-from linzhang.api.schemas import Id32, Id64, page_size
+from linzhang.api.schemas import NOT_BLANK, Id32, Id64, Month, PageLimit, documented, page_size
 from linzhang.container import Container
 from linzhang.domains.patrols import service
 from linzhang.domains.patrols.model import InvalidPatrolInput, TrackPoint, parse_geojson, parse_gpx
@@ -98,7 +98,7 @@ class PatrolPage(msgspec.Struct):
 
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
-Accuracy = Annotated[float, msgspec.Meta(ge=0, le=10_000)]
+Accuracy = Annotated[float, msgspec.Meta(ge=0, le=10_000, extra_json_schema={"extra": {"minimum": 0}})]
 
 
 class PointIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -110,8 +110,16 @@ class PointIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class PointBatchIn(msgspec.Struct, forbid_unknown_fields=True):
     # The phone's key for this batch: sending the same batch again stores it once.
-    batch_key: Annotated[str, msgspec.Meta(min_length=1, max_length=service.BATCH_KEY_MAX_LENGTH)]
-    points: Annotated[list[PointIn], msgspec.Meta(max_length=service.MAX_BATCH_POINTS)]
+    batch_key: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=service.BATCH_KEY_MAX_LENGTH),
+        documented("这一批的键（重发同一批只存一次）：不能全是空白", pattern=NOT_BLANK),
+    ]
+    points: Annotated[
+        list[PointIn],
+        msgspec.Meta(max_length=service.MAX_BATCH_POINTS),
+        documented("一批轨迹点（至少一个）", min_items=1),
+    ]
 
 
 class BatchOut(msgspec.Struct):
@@ -207,11 +215,11 @@ def _context(container: Container) -> service.PatrolsContext:
     return container.context(service.PatrolsContext)
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def parse_month(value: str) -> tuple[int, int]:
-    match = _MONTH.match(value)
+    match = _MONTH.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidInput("月份须为 YYYY-MM，例如 2026-10", code="month_invalid", field="month")
     return int(match.group(1)), int(match.group(2))
@@ -396,7 +404,7 @@ class RangerController(Controller):
         jurisdiction_code: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> RangerPage:
         """Rangers and supervisors of a jurisdiction's subtree (default: the caller's); a ranger sees only
         themself, a supervisor the people of their area."""
@@ -474,7 +482,7 @@ class PatrolController(Controller):
         day_from: FromQuery[dt.date | None] = None,
         day_to: FromQuery[dt.date | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> PatrolPage:
         """Patrols the caller may see, newest first: a ranger their own, a supervisor their area's, others
         their subtree's."""
@@ -543,7 +551,7 @@ class ComplianceController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        month: FromQuery[str],
+        month: FromQuery[Month],
         jurisdiction_code: FromQuery[str | None] = None,
     ) -> ComplianceOut:
         """A month's patrol compliance (``month=YYYY-MM``) in a jurisdiction's subtree (default: the

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from litestar.types import ControllerRouterHandler
 
 from linzhang.bus import SubscriberRegistry
-from linzhang.domain import Domain, Runtime
+from linzhang.domain import Domain, MenuItem, Runtime
 from linzhang.domains.signboards import consumers
 from linzhang.domains.signboards.service import SignboardsContext
+from linzhang.identity import Principal
 from linzhang.settings import ensure_secret_key
 from linzhang.vocabularies import categories_at
 
@@ -42,6 +43,10 @@ def _pages() -> Sequence[ControllerRouterHandler]:
     return (SignboardPages,)
 
 
+def _has_a_board(principal: Principal) -> bool:
+    return principal.jurisdiction_code is not None
+
+
 DOMAIN: Domain[SignboardsContext] = Domain(
     name="signboards",
     title="林长公示牌",
@@ -50,4 +55,6 @@ DOMAIN: Domain[SignboardsContext] = Domain(
     subscribe=_subscribe,
     controllers=_controllers,
     pages=_pages,
+    # Signed in: the entry leads to one's own jurisdiction's board (the page itself is public).
+    menu=(MenuItem("公示牌", "/signboards", "signboards", _has_a_board),),
 )

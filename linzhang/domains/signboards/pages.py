@@ -25,6 +25,7 @@ from linzhang.errors import InvalidInput, LinzhangError, TooManyRequests
 from linzhang.identity import sessions
 from linzhang.media.upload import UPLOAD_CEILING, body_limit, photo_uploads, read_form
 from linzhang.media.upload import limits_of as photo_limits
+from linzhang.web.session import Viewer
 
 FORM_COOKIE = "linzhang_report_csrf"
 FORM_COOKIE_PATH = "/signboards"
@@ -90,6 +91,12 @@ def _board_page(
 class SignboardPages(Controller):
     path = "/signboards"
     include_in_schema = False
+
+    @get("/", sync_to_thread=False)
+    def own_board(self, viewer: NamedDependency[Viewer]) -> Redirect:
+        """The signed-in person's own jurisdiction's board (the menu's 公示牌)."""
+        code = viewer.principal.jurisdiction_code
+        return Redirect(f"/signboards/{quote(code, safe='')}" if code else "/", status_code=303)
 
     @get("/receipt", sync_to_thread=True)
     def receipt(

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from linzhang.api.schemas import Id64, OptionalId64, page_size
+from linzhang.api.schemas import (
+    CodeField,
+    CompletedQuantity,
+    EscalationLevelQuery,
+    Id64,
+    OptionalId64,
+    OptionalJurisdictionCode,
+    PageLimit,
+    TargetQuantity,
+    Year,
+    documented,
+    limited_text,
+    page_size,
+)
 from linzhang.container import Container
 from linzhang.domains.tasks import escalation, listing, service, supervision
 from linzhang.domains.tasks.context import TasksContext
@@ -29,17 +42,17 @@ class TaskList(msgspec.Struct):
 
 
 class Part(msgspec.Struct, forbid_unknown_fields=True):
-    jurisdiction_code: str
-    target_quantity: Decimal
+    jurisdiction_code: CodeField
+    target_quantity: TargetQuantity
     due_date: dt.date | None = None
 
 
 class Split(msgspec.Struct, forbid_unknown_fields=True):
-    parts: list[Part]
+    parts: Annotated[list[Part], documented("各部分（至少一个）", min_items=1)]
 
 
 class Progress(msgspec.Struct, forbid_unknown_fields=True):
-    completed_quantity: Decimal
+    completed_quantity: CompletedQuantity
     note: str | None = None
     reason: str | None = None  # required when the figure goes down (a correction before 验收)
 
@@ -81,7 +94,7 @@ class TaskController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        jurisdiction_code: FromQuery[str | None] = None,
+        jurisdiction_code: FromQuery[OptionalJurisdictionCode] = None,
         subtree: FromQuery[bool] = False,
         status: FromQuery[TaskStatus | None] = None,
         kind: FromQuery[TaskKind | None] = None,
@@ -89,7 +102,7 @@ class TaskController(Controller):
         parent_id: FromQuery[OptionalId64] = None,
         plan_key: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> TaskPage:
         """Tasks in the caller's subtree; one jurisdiction's own are sorted by due date."""
         filters = listing.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
@@ -170,11 +183,11 @@ class TaskController(Controller):
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
+    text: Annotated[str, limited_text(4000, "意见")]
 
 
 class SuperviseIn(msgspec.Struct, forbid_unknown_fields=True):
-    note: str
+    note: Annotated[str, limited_text(4000, "督办意见")]
     new_due_date: dt.date
 
 
@@ -251,7 +264,7 @@ class SupervisionController(Controller):
 
     @get("/{task_id:int}/summons", sync_to_thread=True)
     def list_summonses(
-        self, task_id: FromPath[int], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> SummonsList:
         """The summonses over a task, planned and held."""
         with container.reading() as session:
@@ -260,8 +273,8 @@ class SupervisionController(Controller):
     @post("/{task_id:int}/summons/{summons_id:int}/held", status_code=200, sync_to_thread=True)
     def summons_held(
         self,
-        task_id: FromPath[int],
-        summons_id: FromPath[int],
+        task_id: FromPath[Id64],
+        summons_id: FromPath[Id64],
         data: JSONBody[SummonsHeldIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -311,10 +324,10 @@ class EscalationController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        level: FromQuery[str] = "city",
-        district_code: FromQuery[str | None] = None,
+        level: FromQuery[EscalationLevelQuery] = "city",
+        district_code: FromQuery[OptionalJurisdictionCode] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> supervision.Board:
         """Everything held at a level through escalation: counts by district, aging, category, the items.
         ``district_code`` narrows it to the work owned within one district."""
@@ -330,9 +343,9 @@ class EscalationController(Controller):
         self,
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-        year: FromQuery[int],
-        level: FromQuery[str] = "city",
-        district_code: FromQuery[str | None] = None,
+        year: FromQuery[Year],
+        level: FromQuery[EscalationLevelQuery] = "city",
+        district_code: FromQuery[OptionalJurisdictionCode] = None,
     ) -> WeeklyOut:
         """Climbs that reached a level in each week of a year (Mondays, Asia/Shanghai), within the caller's subtree."""
         with container.reading() as session:

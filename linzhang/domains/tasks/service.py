@@ -11,12 +11,13 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linzhang.api.schemas import CodeField, OptionalTargetQuantity, limited_text
 from linzhang.bus import publish
 from linzhang.contracts import TaskProgressReported, TaskSentBack, TaskSplit
 from linzhang.domains.jurisdictions import public as jurisdictions
@@ -50,14 +51,14 @@ NOTE_MAX = 2000
 class NewTask(msgspec.Struct, forbid_unknown_fields=True):
     """交办 of a new task (``POST /api/v1/tasks``): due on a date or in N working days, one of the two."""
 
-    title: str
+    title: Annotated[str, limited_text(200, "标题")]
     kind: TaskKind
-    jurisdiction_code: str
+    jurisdiction_code: CodeField
     due_date: dt.date | None = None
     due_in_workdays: int | None = None
-    target_quantity: Decimal | None = None
-    unit: str | None = None
-    description: str | None = None
+    target_quantity: OptionalTargetQuantity = None
+    unit: Annotated[str | None, limited_text(20, "单位（如 亩）", required=False)] = None
+    description: Annotated[str | None, limited_text(4000, "说明", required=False)] = None
     category: str | None = None
     lead_department: str | None = None
 
