@@ -361,7 +361,7 @@ def import_rangers(ctx: _Context, file: Path) -> None:
                 created = run_import(session, container.context(PatrolsContext), rows)
         except InvalidPatrolInput as exc:
             raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
-    click.echo(f"{file}: {created} registered, {len(rows) - created} already there")
+    click.echo(f"{file}：登记 {created} 人，{len(rows) - created} 人已在岗")
 
 
 @import_.command("areas")
@@ -381,7 +381,7 @@ def import_areas(ctx: _Context, file: Path) -> None:
                 stored = run_import(session, container.context(PatrolsContext), document)
         except InvalidPatrolInput as exc:
             raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
-    click.echo(f"{file}: {stored} patrol areas stored")
+    click.echo(f"{file}：已导入 {stored} 个村的巡护区域")
 
 
 @import_.command("plan")
