@@ -363,7 +363,7 @@ class FieldReportController(Controller):
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[PageLimit] = None,
     ) -> FieldReportPage:
         """Field reports the caller may see (a ranger: their own), newest first, with the issue they became."""
         size = page_size(container, limit)
