@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import Clock
+from linzhang.contracts.chiefs import ChiefAppointed, ChiefTermEnded
 from linzhang.contracts.patrols import PatrolJudged, RangerRegistered, RangerReplaced
 from linzhang.contracts.reports import ProblemReported, ReportBecameIssue, ReportRefused
 from linzhang.domains.jurisdictions import public as jurisdictions
@@ -35,6 +36,7 @@ from linzhang.domains.patrols.model import (
     required_days,
 )
 from linzhang.domains.patrols.tables import (
+    ChiefPost,
     FieldReport,
     MonthCheck,
     Patrol,
@@ -908,6 +910,22 @@ def _month_compliance(
         person["patrols"] += 1
         if row.valid:
             person["days"].add(row.day)
+    chiefs = session.execute(
+        select(ChiefPost).where(
+            in_subtree(ChiefPost.jurisdiction_path, path),
+            ChiefPost.post.is_not(None),
+            ChiefPost.started_on < following,
+            (ChiefPost.ended_on.is_(None)) | (ChiefPost.ended_on >= first),
+        )
+    ).scalars()
+    for chief in chiefs:
+        person = people.setdefault(
+            ("chief", chief.chief_id),
+            {"name": chief.name or "", "code": chief.jurisdiction_code, "days": set(), "patrols": 0},
+        )
+        person["post"] = Post(str(chief.post))
+        person["started_on"] = chief.started_on
+        person["ended_on"] = chief.ended_on
     names = jurisdictions.names(session, sorted({p["code"] for p in people.values()}))
     return [
         PersonCompliance(
@@ -932,8 +950,8 @@ def compliance(
 ) -> Compliance:
     """Each person's valid patrol days in a month against their post's requirement, in a subtree.
 
-    People are the rangers and supervisors in post during the month and every chief who recorded a
-    patrol in it.
+    People are the rangers and supervisors in post during the month, the village and township chiefs
+    whose term overlaps it (followed from the chiefs' events) and every chief who recorded a patrol in it.
     """
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise InvalidInput("月份须为 YYYY-MM，年份在 2000 至 2100 之间", code="month_invalid", field="month")
@@ -957,6 +975,48 @@ def compliance(
         month in ctx.rules.fire_months,
         result,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AreaCompliance:
+    """A month's compliance of everyone in one part (a district of the city, a township of a district)."""
+
+    code: str
+    name: str
+    people: int
+    met: int
+    valid_days: int
+    required_days: int
+
+    @property
+    def met_percent(self) -> int | None:
+        """The share of people meeting their requirement, in whole percent (None without people)."""
+        return round(100 * self.met / self.people) if self.people else None
+
+
+def compliance_by_area(
+    session: Session, principal: Principal, ctx: PatrolsContext, *, jurisdiction_code: str, year: int, month: int
+) -> tuple[Compliance, list[AreaCompliance]]:
+    """A month's compliance in a subtree, summed per direct child (every child, also one without people);
+    people of the jurisdiction itself (above its children) are in the whole but in no part."""
+    whole = compliance(session, principal, ctx, jurisdiction_code=jurisdiction_code, year=year, month=month)
+    parent = ctx.lookup_jurisdiction(session, whole.jurisdiction_code)
+    depth = len(path_codes(parent.path)) if parent is not None else 0
+    parts = jurisdictions.children(session, whole.jurisdiction_code)
+    refs = jurisdictions.lookup_many(session, sorted({p.jurisdiction_code for p in whole.people}))
+    sums: dict[str, list[int]] = {code: [0, 0, 0, 0] for code in parts}
+    for person in whole.people:
+        ref = refs.get(person.jurisdiction_code)
+        codes = path_codes(ref.path) if ref is not None else []
+        if len(codes) <= depth or codes[depth] not in sums:
+            continue
+        totals = sums[codes[depth]]
+        totals[0] += 1
+        totals[1] += person.met
+        totals[2] += person.valid_days
+        totals[3] += person.required_days
+    areas = [AreaCompliance(code, parts[code], *sums[code]) for code in sorted(parts)]
+    return whole, areas
 
 
 # ---------------------------------------------------------------------------------------------- field reports
@@ -1172,6 +1232,35 @@ def on_report_refused(session: Session, event: ReportRefused) -> None:
     if report is not None and report.status != "issue":
         report.status = "refused"
         report.refusal = event.detail
+
+
+# ---------------------------------------------------------------------------------------------- chiefs
+
+CHIEF_POSTS = {"village": Post.VILLAGE_CHIEF, "township": Post.TOWNSHIP_CHIEF}
+
+
+def on_chief_appointed(session: Session, ctx: PatrolsContext, event: ChiefAppointed) -> None:
+    """A chief's term began: a village or township chief owes patrol days from its first day."""
+    jurisdiction = ctx.lookup_jurisdiction(session, event.jurisdiction_code)
+    post = CHIEF_POSTS.get(jurisdiction.level) if jurisdiction is not None else None
+    row = session.get(ChiefPost, event.chief_id, with_for_update=True)
+    if row is None:
+        row = ChiefPost(chief_id=event.chief_id)
+        session.add(row)
+    row.jurisdiction_code, row.jurisdiction_path = event.jurisdiction_code, event.path
+    row.name, row.started_on = event.name[:50], event.term_start
+    row.post = post.value if post is not None else None
+
+
+def on_chief_term_ended(session: Session, event: ChiefTermEnded) -> None:
+    """A chief's term ended (replaced or removed); the appointment may arrive after this."""
+    row = session.get(ChiefPost, event.chief_id, with_for_update=True)
+    if row is None:
+        row = ChiefPost(
+            chief_id=event.chief_id, jurisdiction_code=event.jurisdiction_code, jurisdiction_path=event.path
+        )
+        session.add(row)
+    row.ended_on = event.term_end
 
 
 # ---------------------------------------------------------------------------------------------- month end
