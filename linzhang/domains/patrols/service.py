@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import Clock
-from linzhang.contracts.patrols import PatrolJudged, RangerRegistered, RangerReplaced
+from linzhang.contracts.patrols import PatrolJudged, PatrolMonthClosed, RangerRegistered, RangerReplaced
 from linzhang.contracts.reports import ProblemReported, ReportBecameIssue, ReportRefused
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.patrols.model import (
@@ -833,6 +834,7 @@ class PersonCompliance:
     # In post from and until (a ranger or supervisor); None for a chief, known by their patrols.
     started_on: dt.date | None = None
     ended_on: dt.date | None = None
+    jurisdiction_path: str = ""
 
     @property
     def met(self) -> bool:
@@ -872,6 +874,7 @@ def _month_compliance(
             Patrol.person_name,
             Patrol.post,
             Patrol.jurisdiction_code,
+            Patrol.jurisdiction_path,
             Patrol.day,
             Patrol.valid,
         ).where(
@@ -887,6 +890,7 @@ def _month_compliance(
             "name": ranger.name,
             "post": Post(ranger.post),
             "code": ranger.jurisdiction_code,
+            "path": ranger.jurisdiction_path,
             "days": set(),
             "patrols": 0,
             "started_on": ranger.started_on,
@@ -899,6 +903,7 @@ def _month_compliance(
                 "name": row.person_name,
                 "post": Post(row.post),
                 "code": row.jurisdiction_code,
+                "path": row.jurisdiction_path,
                 "days": set(),
                 "patrols": 0,
                 "started_on": None,
@@ -922,6 +927,7 @@ def _month_compliance(
             p["patrols"],
             p["started_on"],
             p["ended_on"],
+            p["path"],
         )
         for (kind, person_id), p in sorted(people.items(), key=lambda item: (item[1]["code"], item[0]))
     ]
@@ -964,6 +970,8 @@ def compliance(
 REPORT_TEXT_MAX_LENGTH = 2000
 REPORT_SOURCE = "patrol"
 COMPLIANCE_SOURCE = "compliance"
+# Event ids of PatrolMonthClosed are derived from the person-month within this namespace.
+MONTH_CLOSED_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-5c44-9a0e-4d3b8e5f7a21")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1187,8 +1195,10 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
     """Once per month: everyone in post the whole month and below their requirement gets an issue in
     their own jurisdiction, raised by the patrol supervision (巡林履职督查) through the report intake.
 
-    Run by the scheduler for the month just ended; a month already checked is left alone. Returns how
-    many shortfalls were reported.
+    Everyone checked (in post the whole month) is also published as a closed month
+    (:class:`PatrolMonthClosed`), met or short, for the assessments' 巡林履职. Run by the scheduler for
+    the month just ended; a month already checked is left alone. Returns how many shortfalls were
+    reported.
     """
     key = f"{year:04d}-{month:02d}"
     if session.get(MonthCheck, key) is not None:
@@ -1201,7 +1211,27 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
         # Only who held the post the whole month owes the whole month's days.
         joined_late = person.started_on is not None and person.started_on > first
         left_early = person.ended_on is not None and person.ended_on < following - dt.timedelta(days=1)
-        if person.met or joined_late or left_early:
+        if joined_late or left_early:
+            continue
+        # The assessments' 巡林履职 counts every closed person-month, met or short.
+        publish(
+            session,
+            PatrolMonthClosed(
+                event_id=uuid.uuid5(MONTH_CLOSED_NAMESPACE, f"{key}:{person.person_kind}:{person.person_id}"),
+                person_kind=person.person_kind,
+                person_id=person.person_id,
+                person_name=person.name,
+                post=person.post.value,
+                jurisdiction_code=person.jurisdiction_code,
+                path=person.jurisdiction_path,
+                year=year,
+                month=month,
+                valid_days=person.valid_days,
+                required_days=person.required_days,
+                occurred_at=now,
+            ),
+        )
+        if person.met:
             continue
         shortfalls += 1
         publish(
