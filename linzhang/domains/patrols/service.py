@@ -289,6 +289,38 @@ def get_ranger(session: Session, principal: Principal, ranger_id: int) -> Ranger
     return _ranger_views(session, [ranger])[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _ListingScope:
+    """Where a listing may look: a subtree, narrowed for a ranger account to their own records (``own``)
+    or, for a supervisor, to their area (``area``); ``nothing`` for a ranger account without a post."""
+
+    path: str
+    area: str | None = None
+    own: int | None = None
+    nothing: bool = False
+
+
+def _listing_scope(
+    session: Session, principal: Principal, ctx: PatrolsContext, jurisdiction_code: str | None
+) -> _ListingScope:
+    """The subtree a listing of rangers or patrols covers, authorized, for the caller (one rule for both)."""
+    scope = subtree_of(principal)
+    if jurisdiction_code is not None:
+        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
+        if jurisdiction is None:
+            raise not_found("jurisdiction")
+        scope = jurisdiction.path
+    authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
+    if principal.role is not Role.RANGER:
+        return _ListingScope(scope)
+    me = _me(session, principal)
+    if me is None:
+        return _ListingScope(scope, nothing=True)
+    if me.post != Post.SUPERVISOR:
+        return _ListingScope(scope, own=me.id)
+    return _ListingScope(scope, area=me.jurisdiction_path)
+
+
 def list_rangers(
     session: Session,
     principal: Principal,
@@ -300,24 +332,14 @@ def list_rangers(
     limit: int,
 ) -> Page[RangerView]:
     """Rangers and supervisors of a jurisdiction's subtree (the caller's by default), by id."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Ranger.id == me.id)
-        else:
-            query = query.where(in_subtree(Ranger.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Ranger.id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Ranger.jurisdiction_path, scope.area))
     if active is not None:
         query = query.where(Ranger.active.is_(active))
     after = decode_cursor(cursor, CursorId32)
@@ -785,24 +807,14 @@ def list_patrols(
     limit: int,
 ) -> Page[PatrolView]:
     """Patrols in the caller's scope (a ranger: their own; a supervisor: their area's), newest first."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == me.id)
-        else:
-            query = query.where(in_subtree(Patrol.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Patrol.jurisdiction_path, scope.area))
     if ranger_id is not None:
         query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == ranger_id)
     if day_from is not None:
