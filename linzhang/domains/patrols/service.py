@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from linzhang.bus import publish
 from linzhang.clock import Clock
 from linzhang.contracts.chiefs import ChiefAppointed, ChiefTermEnded
-from linzhang.contracts.patrols import PatrolJudged, RangerRegistered, RangerReplaced
+from linzhang.contracts.patrols import PatrolJudged, PatrolMonthClosed, RangerRegistered, RangerReplaced
 from linzhang.contracts.reports import ProblemReported, ReportBecameIssue, ReportRefused
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.patrols.model import (
@@ -290,6 +291,38 @@ def get_ranger(session: Session, principal: Principal, ranger_id: int) -> Ranger
     return _ranger_views(session, [ranger])[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _ListingScope:
+    """Where a listing may look: a subtree, narrowed for a ranger account to their own records (``own``)
+    or, for a supervisor, to their area (``area``); ``nothing`` for a ranger account without a post."""
+
+    path: str
+    area: str | None = None
+    own: int | None = None
+    nothing: bool = False
+
+
+def _listing_scope(
+    session: Session, principal: Principal, ctx: PatrolsContext, jurisdiction_code: str | None
+) -> _ListingScope:
+    """The subtree a listing of rangers or patrols covers, authorized, for the caller (one rule for both)."""
+    scope = subtree_of(principal)
+    if jurisdiction_code is not None:
+        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
+        if jurisdiction is None:
+            raise not_found("jurisdiction")
+        scope = jurisdiction.path
+    authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
+    if principal.role is not Role.RANGER:
+        return _ListingScope(scope)
+    me = _me(session, principal)
+    if me is None:
+        return _ListingScope(scope, nothing=True)
+    if me.post != Post.SUPERVISOR:
+        return _ListingScope(scope, own=me.id)
+    return _ListingScope(scope, area=me.jurisdiction_path)
+
+
 def list_rangers(
     session: Session,
     principal: Principal,
@@ -301,24 +334,14 @@ def list_rangers(
     limit: int,
 ) -> Page[RangerView]:
     """Rangers and supervisors of a jurisdiction's subtree (the caller's by default), by id."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Ranger.id == me.id)
-        else:
-            query = query.where(in_subtree(Ranger.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Ranger.id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Ranger.jurisdiction_path, scope.area))
     if active is not None:
         query = query.where(Ranger.active.is_(active))
     after = decode_cursor(cursor, CursorId32)
@@ -786,24 +809,14 @@ def list_patrols(
     limit: int,
 ) -> Page[PatrolView]:
     """Patrols in the caller's scope (a ranger: their own; a supervisor: their area's), newest first."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == me.id)
-        else:
-            query = query.where(in_subtree(Patrol.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Patrol.jurisdiction_path, scope.area))
     if ranger_id is not None:
         query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == ranger_id)
     if day_from is not None:
@@ -835,6 +848,7 @@ class PersonCompliance:
     # In post from and until (a ranger or supervisor); None for a chief, known by their patrols.
     started_on: dt.date | None = None
     ended_on: dt.date | None = None
+    jurisdiction_path: str = ""
 
     @property
     def met(self) -> bool:
@@ -874,6 +888,7 @@ def _month_compliance(
             Patrol.person_name,
             Patrol.post,
             Patrol.jurisdiction_code,
+            Patrol.jurisdiction_path,
             Patrol.day,
             Patrol.valid,
         ).where(
@@ -889,6 +904,7 @@ def _month_compliance(
             "name": ranger.name,
             "post": Post(ranger.post),
             "code": ranger.jurisdiction_code,
+            "path": ranger.jurisdiction_path,
             "days": set(),
             "patrols": 0,
             "started_on": ranger.started_on,
@@ -901,6 +917,7 @@ def _month_compliance(
                 "name": row.person_name,
                 "post": Post(row.post),
                 "code": row.jurisdiction_code,
+                "path": row.jurisdiction_path,
                 "days": set(),
                 "patrols": 0,
                 "started_on": None,
@@ -921,7 +938,13 @@ def _month_compliance(
     for chief in chiefs:
         person = people.setdefault(
             ("chief", chief.chief_id),
-            {"name": chief.name or "", "code": chief.jurisdiction_code, "days": set(), "patrols": 0},
+            {
+                "name": chief.name or "",
+                "code": chief.jurisdiction_code,
+                "path": chief.jurisdiction_path,
+                "days": set(),
+                "patrols": 0,
+            },
         )
         person["post"] = Post(str(chief.post))
         person["started_on"] = chief.started_on
@@ -940,6 +963,7 @@ def _month_compliance(
             p["patrols"],
             p["started_on"],
             p["ended_on"],
+            p["path"],
         )
         for (kind, person_id), p in sorted(people.items(), key=lambda item: (item[1]["code"], item[0]))
     ]
@@ -1003,11 +1027,9 @@ def compliance_by_area(
     parent = ctx.lookup_jurisdiction(session, whole.jurisdiction_code)
     depth = len(path_codes(parent.path)) if parent is not None else 0
     parts = jurisdictions.children(session, whole.jurisdiction_code)
-    refs = jurisdictions.lookup_many(session, sorted({p.jurisdiction_code for p in whole.people}))
     sums: dict[str, list[int]] = {code: [0, 0, 0, 0] for code in parts}
     for person in whole.people:
-        ref = refs.get(person.jurisdiction_code)
-        codes = path_codes(ref.path) if ref is not None else []
+        codes = path_codes(person.jurisdiction_path)
         if len(codes) <= depth or codes[depth] not in sums:
             continue
         totals = sums[codes[depth]]
@@ -1024,6 +1046,8 @@ def compliance_by_area(
 REPORT_TEXT_MAX_LENGTH = 2000
 REPORT_SOURCE = "patrol"
 COMPLIANCE_SOURCE = "compliance"
+# Event ids of PatrolMonthClosed are derived from the person-month within this namespace.
+MONTH_CLOSED_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-5c44-9a0e-4d3b8e5f7a21")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1276,8 +1300,10 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
     """Once per month: everyone in post the whole month and below their requirement gets an issue in
     their own jurisdiction, raised by the patrol supervision (巡林履职督查) through the report intake.
 
-    Run by the scheduler for the month just ended; a month already checked is left alone. Returns how
-    many shortfalls were reported.
+    Everyone checked (in post the whole month) is also published as a closed month
+    (:class:`PatrolMonthClosed`), met or short, for the assessments' 巡林履职. Run by the scheduler for
+    the month just ended; a month already checked is left alone. Returns how many shortfalls were
+    reported.
     """
     key = f"{year:04d}-{month:02d}"
     if session.get(MonthCheck, key) is not None:
@@ -1290,7 +1316,27 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
         # Only who held the post the whole month owes the whole month's days.
         joined_late = person.started_on is not None and person.started_on > first
         left_early = person.ended_on is not None and person.ended_on < following - dt.timedelta(days=1)
-        if person.met or joined_late or left_early:
+        if joined_late or left_early:
+            continue
+        # The assessments' 巡林履职 counts every closed person-month, met or short.
+        publish(
+            session,
+            PatrolMonthClosed(
+                event_id=uuid.uuid5(MONTH_CLOSED_NAMESPACE, f"{key}:{person.person_kind}:{person.person_id}"),
+                person_kind=person.person_kind,
+                person_id=person.person_id,
+                person_name=person.name,
+                post=person.post.value,
+                jurisdiction_code=person.jurisdiction_code,
+                path=person.jurisdiction_path,
+                year=year,
+                month=month,
+                valid_days=person.valid_days,
+                required_days=person.required_days,
+                occurred_at=now,
+            ),
+        )
+        if person.met:
             continue
         shortfalls += 1
         publish(

@@ -1,7 +1,7 @@
 """patrols: the chiefs patrols follows from the chiefs' events (village and township chiefs' posts)
 
-Revision ID: 0014_patrols_chiefs
-Revises: 0013_signboards
+Revision ID: 0015_patrols_chiefs
+Revises: 0014_assessment_patrol_months
 Create Date: 2026-12-01 23:50:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_patrols_chiefs"
-down_revision: str | None = "0013_signboards"
+revision: str = "0015_patrols_chiefs"
+down_revision: str | None = "0014_assessment_patrol_months"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
