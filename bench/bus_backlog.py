@@ -73,7 +73,8 @@ from linzhang.bootstrap import Container, bootstrap
 from linzhang.bus.tables import deliveries_table as d
 from linzhang.clock import SHANGHAI
 from linzhang.domains.tasks import escalation
-from linzhang.domains.tasks.service import TasksContext, policy_at, report_progress
+from linzhang.domains.tasks.context import TasksContext, policy_at
+from linzhang.domains.tasks.service import report_progress
 from linzhang.domains.tasks.tables import tasks_table
 from linzhang.identity.scope import Principal, Role
 from linzhang.paths import path_codes
@@ -272,7 +273,7 @@ def last_delivery(engine: Engine) -> int:
 def sweep(container: Container, ctx: TasksContext, as_of: dt.datetime) -> tuple[int, float]:
     started = time.perf_counter()
     with container.transaction() as session:
-        result = escalation.sweep(session, ctx, as_of)
+        result = escalation.sweep(session, escalation.SWEEPER, ctx, as_of)
     return result.escalated, time.perf_counter() - started
 
 

@@ -99,8 +99,10 @@ from linzhang.clock import SHANGHAI, FixedClock, SystemClock  # noqa: E402
 from linzhang.contracts import TaskEscalated  # noqa: E402
 from linzhang.domains.chiefs.inbox import Box, InboxContext, read_inbox  # noqa: E402
 from linzhang.domains.chiefs.tables import inbox_table, revisions_table  # noqa: E402
+from linzhang.domains.tasks.context import TasksContext, policy_at  # noqa: E402
 from linzhang.domains.tasks.escalation_rules import level_above, levels_between  # noqa: E402
-from linzhang.domains.tasks.service import TasksContext, changed, policy_at, record_change, snapshot  # noqa: E402
+from linzhang.domains.tasks.events import snapshot  # noqa: E402
+from linzhang.domains.tasks.records import changed, record_change  # noqa: E402
 from linzhang.domains.tasks.tables import (  # noqa: E402
     Escalation,
     Sweep,
@@ -279,7 +281,9 @@ def timed_sweep(container: Container, ctx: TasksContext, as_of: dt.datetime) -> 
         begun = time.perf_counter()
         session.begin()
         # Later runs sweep a few milliseconds after the fixed clock: within the allowed clock skew.
-        result = escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
+        result = escalation.sweep(
+            session, escalation.SWEEPER, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds)
+        )
         called = time.perf_counter()
         session.commit()
         committed = time.perf_counter()
@@ -1263,7 +1267,9 @@ def explain_empty(container: Container, ctx: TasksContext, as_of: dt.datetime) -
     recorder = Recorder(container.engine)
     with recorder.recording(), container.session_factory() as session:
         session.begin()
-        escalation.sweep(session, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds))
+        escalation.sweep(
+            session, escalation.SWEEPER, ctx, as_of, skew=dt.timedelta(seconds=container.settings.clock.skew_seconds)
+        )
         session.rollback()
     statement = next(s for s in recorder.statements if step_name(s.sql).startswith("escalations"))
     with container.engine.connect() as connection:

@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["--backend", "postgresql", "--events", "100000", "--repeat", "1", "--read-repeat", "5"],
         ["--backend", "postgresql"],
     ),
+    "patrols": (["--backend", "postgresql", "--rangers", "200"], ["--backend", "postgresql", "--full"]),
 }
 
 

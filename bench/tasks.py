@@ -84,8 +84,11 @@ from linzhang.bus.relay import OutgoingDelivery, relay_pending  # noqa: E402
 from linzhang.bus.tables import deliveries_table  # noqa: E402
 from linzhang.clock import FixedClock  # noqa: E402
 from linzhang.contracts import TaskProgressReported, TaskRolledUp  # noqa: E402
+from linzhang.domains.tasks.context import TasksContext  # noqa: E402
+from linzhang.domains.tasks.listing import TaskFilter, list_tasks  # noqa: E402
 from linzhang.domains.tasks.model import TaskStatus  # noqa: E402
-from linzhang.domains.tasks.service import TaskFilter, TasksContext, list_tasks, report_progress, roll_up_parent  # noqa: E402
+from linzhang.domains.tasks.rollup import roll_up_parent  # noqa: E402
+from linzhang.domains.tasks.service import report_progress  # noqa: E402
 from linzhang.domains.tasks.tables import tasks_table  # noqa: E402
 from linzhang.identity.scope import Principal, Role  # noqa: E402
 from linzhang.log import configure_logging  # noqa: E402

@@ -35,6 +35,7 @@ from linzhang.container import Container
 from linzhang.identity.http import IdentityController, authentication_middleware
 from linzhang.log import configure_logging
 from linzhang.media.api import PhotoController
+from linzhang.quantities import Quantity, as_json_number
 from linzhang.settings import Settings, load_settings
 from linzhang.web.render import template_config, unknown_page, wants_a_page
 from linzhang.web.routes import STATIC_PATH, pages_router, static_router
@@ -123,6 +124,8 @@ def create_app(
         state=State({"container": container}),
         dependencies=dependencies,
         exception_handlers={**exception_handlers, NotFoundException: _not_found},
+        # Quantities in views are written as JSON numbers (linzhang/quantities.py).
+        type_encoders={Quantity: as_json_number},
         before_request=guard_request(settings.http.max_json_depth),
         lifespan=[lifespan],
         request_max_body_size=settings.http.max_request_bytes,

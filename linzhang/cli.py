@@ -213,9 +213,14 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
     """Run one escalation sweep now (or as of a given time, to catch up after downtime)."""
     import datetime as dt
 
+    from linzhang.domains.tasks.context import TasksContext
     from linzhang.domains.tasks.escalation import sweep as run_sweep
-    from linzhang.domains.tasks.service import TasksContext
     from linzhang.errors import LinzhangError
+    from linzhang.identity import Action
+    from linzhang.identity.scope import system_actor
+
+    # The operator's command runs as a system actor, recorded as "cli" as before.
+    OPERATOR = system_actor("cli-sweep", Action.RUN_SWEEP, name="cli")
 
     with _container(ctx) as container:
         if as_of is None:
@@ -230,7 +235,7 @@ def sweep(ctx: _Context, as_of: str | None) -> None:
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         try:
             with container.transaction() as session:
-                result = run_sweep(session, container.context(TasksContext), when, "cli", skew=skew)
+                result = run_sweep(session, OPERATOR, container.context(TasksContext), when, skew=skew)
         except LinzhangError as exc:
             raise click.ClickException(exc.detail) from None
     click.echo(f"截至 {result.as_of.isoformat()}：{result.escalated} 项任务上升督办")
@@ -361,7 +366,7 @@ def import_rangers(ctx: _Context, file: Path) -> None:
                 created = run_import(session, container.context(PatrolsContext), rows)
         except InvalidPatrolInput as exc:
             raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
-    click.echo(f"{file}: {created} registered, {len(rows) - created} already there")
+    click.echo(f"{file}：登记 {created} 人，{len(rows) - created} 人已在岗")
 
 
 @import_.command("areas")
@@ -381,7 +386,7 @@ def import_areas(ctx: _Context, file: Path) -> None:
                 stored = run_import(session, container.context(PatrolsContext), document)
         except InvalidPatrolInput as exc:
             raise click.ClickException(f"{file}：{exc}；未导入任何数据") from None
-    click.echo(f"{file}: {stored} patrol areas stored")
+    click.echo(f"{file}：已导入 {stored} 个村的巡护区域")
 
 
 @import_.command("plan")
@@ -389,16 +394,16 @@ def import_areas(ctx: _Context, file: Path) -> None:
 @pass_context
 def import_plan(ctx: _Context, file: Path) -> None:
     """Create the city-level tasks of an annual work plan (config/plans/*.toml), idempotently."""
-    from linzhang.domains.tasks.plans import PlanError, read_plan
+    from linzhang.domains.tasks.context import TasksContext
+    from linzhang.domains.tasks.plans import PlanError, importer, read_plan
     from linzhang.domains.tasks.plans import import_plan as run_import
-    from linzhang.domains.tasks.service import TasksContext
 
     with _container(ctx) as container:
         context = container.context(TasksContext)
         try:
             plan = read_plan(file)
             with container.transaction() as session:
-                report = run_import(session, context, plan)
+                report = run_import(session, importer(plan), context, plan)
         except PlanError as exc:
             raise click.ClickException(f"{exc}；未导入任何数据") from None
     click.echo(f"计划 {report.plan_key}：新建 {report.created} 项任务，已有 {report.unchanged} 项")

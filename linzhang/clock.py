@@ -1,4 +1,4 @@
-"""The one clock every rule that depends on "now" reads (DESIGN: Time; docs/adr/0013).
+"""The one clock every rule that depends on "now" reads (docs/adr/0013).
 
 A process runs on the wall clock (``[clock] mode = "system"``), or, on a training instance, on a
 test clock (``mode = "test"``, after Stripe's test clocks): its "now" is one row in the database, so

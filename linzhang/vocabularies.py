@@ -55,6 +55,10 @@ POSTS = _built_in(
     ("ranger", "护林员"),
     ("supervisor", "监管员"),
 )
+# The same levels as documents name them: a workbook's sheet, and a level's units taken together
+# (a title's "（乡镇（街道））", a column's "区县内排名", "全市排名").
+LEVEL_SHEETS = {"city": "市级", "district": "区县", "township": "乡镇街道", "village": "村社区"}
+LEVEL_AREAS = {"city": "全市", "district": "区县", "township": "乡镇（街道）", "village": "村（社区）"}
 BUILT_IN: dict[str, Vocabulary] = {"statuses": STATUSES, "kinds": KINDS, "levels": LEVELS, "posts": POSTS}
 
 

@@ -35,13 +35,12 @@ from linzhang.domains.chiefs.model import ChiefRole
 from linzhang.domains.jurisdictions.importer import read_division_file
 from linzhang.domains.jurisdictions.model import Division, Level
 from linzhang.domains.jurisdictions.service import import_divisions
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import sweep
 from linzhang.domains.tasks.model import SplitPart, TaskKind
-from linzhang.domains.tasks.plans import PlanFile, import_plan, read_plan
+from linzhang.domains.tasks.plans import PlanFile, import_plan, importer, read_plan
 from linzhang.domains.tasks.service import (
-    CreateTask,
-    TasksContext,
-    TaskView,
+    NewTask,
     complete_task,
     create_task,
     report_progress,
@@ -49,14 +48,17 @@ from linzhang.domains.tasks.service import (
     verify_task,
 )
 from linzhang.domains.tasks.tables import Task
-from linzhang.identity import Principal, Role
+from linzhang.domains.tasks.views import TaskView
+from linzhang.identity import Action, Principal, Role
+from linzhang.identity.scope import system_actor
 from linzhang.identity.service import create_user
 from linzhang.identity.tables import User
 
 DIVISIONS = Path(__file__).resolve().parent / "chongqing-2022.csv"
 DEMO_PASSWORD = "linzhang-demo"  # noqa: S105 - the published password of the demo accounts
 FUNCTIONAL_ZONES = [("LJXQ", "两江新区"), ("CQGXQ", "重庆高新区"), ("WSJKQ", "万盛经开区")]
-ADMIN = Principal(0, "demo", Role.ADMIN, None, "/")
+# The demo loads its season as a system actor, recorded as "demo"; the chiefs' own acts run as them.
+SYSTEM = system_actor("demo", *Action, name="demo")
 PLAN_YEAR = 2021  # the plan the demo replays (config/plans/chongqing-2021.toml)
 SEASON_DAYS = 100  # the season began this many days before today: the plan was issued then
 VILLAGES_PER_TOWNSHIP = 4
@@ -171,7 +173,7 @@ def load_demo(container: Container, villages: int = 300, seed: int = 2021) -> De
                 username = signed_in.get(division.code) if index == 0 else None
                 chiefs.appoint_chief(
                     session,
-                    ADMIN,
+                    SYSTEM,
                     context,
                     chiefs.Appointment(
                         name=person_name(rng),
@@ -189,7 +191,7 @@ def load_demo(container: Container, villages: int = 300, seed: int = 2021) -> De
                 username = signed_in.get(village.code)
                 chiefs.appoint_chief(
                     session,
-                    ADMIN,
+                    SYSTEM,
                     context,
                     chiefs.Appointment(
                         name=person_name(rng),
@@ -278,7 +280,7 @@ class _Season:
         self.villages = {village.code for village in villages}
         plan = self.this_years_plan()
         with self.container.transaction() as session:
-            self.created += import_plan(session, self.opening, plan).created
+            self.created += import_plan(session, importer(plan), self.opening, plan).created
         with self.container.transaction() as session:
             targets = {
                 task.title: (task.id, task.target_quantity, task.due_date)
@@ -343,7 +345,7 @@ class _Season:
             due_date = self.leaf_due(code, due, diligence[code[:6]], village=code in self.villages) if leaf else None
             parts.append(SplitPart(code, share, due_date))
         with self.container.transaction() as session:
-            made = split_task(session, ADMIN, self.opening, task_id, parts)
+            made = split_task(session, SYSTEM, self.opening, task_id, parts)
         self.created += len(made)
         for part in made:
             assert part.target_quantity is not None
@@ -416,9 +418,9 @@ class _Season:
             with self.container.transaction() as session:
                 issue = create_task(
                     session,
-                    ADMIN,
+                    SYSTEM,
                     self.context_on(found),
-                    CreateTask(
+                    NewTask(
                         title=title,
                         kind=TaskKind.ISSUE,
                         jurisdiction_code=village.code,
@@ -445,10 +447,10 @@ class _Season:
         day = self.start + dt.timedelta(days=1)
         while day < self.today:
             with self.container.transaction() as session:
-                sweep(session, self.live, dt.datetime.combine(day, dt.time(1), SHANGHAI), "demo")
+                sweep(session, SYSTEM, self.live, dt.datetime.combine(day, dt.time(1), SHANGHAI))
             day += dt.timedelta(days=1)
         with self.container.transaction() as session:
-            sweep(session, self.live, self.container.clock.now(), "demo")
+            sweep(session, SYSTEM, self.live, self.container.clock.now())
 
 
 def _code(division: Division) -> str:
@@ -468,7 +470,7 @@ def _assess(container: Container, today: dt.date) -> str:
     _deliver(container)
     context = container.context(assessments.AssessmentContext)
     with container.transaction() as session:
-        run = assessments.compute(session, ADMIN, context, str(today.year), today)
+        run = assessments.compute(session, SYSTEM, context, str(today.year), today)
     return run.period
 
 

@@ -4,7 +4,12 @@ A principal bound to jurisdiction J reads what belongs to J's subtree; anything 
 404 exactly as if it did not exist. Within the subtree, what it may change depends on its role and
 on where the object sits relative to J: J itself (``OWN``), strictly below (``BELOW``), or either
 (``WITHIN``). Work that escalated has a holder besides its owner: ``HOLDER`` asks that J be the
-holder or a level above it (督办). Administrators may do everything everywhere.
+holder or a level above it (督办). A level's own views (the escalation board) are read from that level
+or above (``LEVEL_OR_ABOVE``). Administrators may do everything everywhere.
+
+Work the system starts itself (the periodic sweep, a plan import, the demo) runs as a named system actor
+(:func:`system_actor`): no account and no role, the whole tree as its scope, and only the actions its job
+names.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Action(StrEnum):
     SUPERVISE = "supervise"  # 督办 of escalated work: by its holder or a level above the holder
     OVERSEE = "oversee"  # comment and 约谈 on work from below
     RUN_SWEEP = "run_sweep"
+    READ_BOARD = "read_board"  # a level's escalation board
     ASSESS = "assess"  # run assessments, record vetoes (一票否决)
     READ_EVENTS = "read_events"
     MANAGE_BUS = "manage_bus"
@@ -50,6 +56,7 @@ class Relation(StrEnum):
     BELOW = "below"
     WITHIN = "within"
     HOLDER = "holder"  # the work's current holder, or a level above it (the owner sits below both)
+    LEVEL_OR_ABOVE = "level_or_above"  # a level's view: read by that level or one above it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,13 @@ RULES: dict[Action, Rule] = {
     Action.SUPERVISE: Rule({Role.OFFICE: Relation.HOLDER, Role.CHIEF: Relation.HOLDER}),
     Action.OVERSEE: Rule({Role.OFFICE: Relation.BELOW, Role.CHIEF: Relation.BELOW}),
     Action.RUN_SWEEP: Rule({}),
+    Action.READ_BOARD: Rule(
+        {
+            Role.OFFICE: Relation.LEVEL_OR_ABOVE,
+            Role.CHIEF: Relation.LEVEL_OR_ABOVE,
+            Role.INTEGRATION: Relation.LEVEL_OR_ABOVE,
+        }
+    ),
     Action.ASSESS: Rule({Role.OFFICE: Relation.WITHIN}, city_only=frozenset({Role.OFFICE})),
     Action.READ_EVENTS: Rule({Role.INTEGRATION: Relation.WITHIN}),
     Action.MANAGE_BUS: Rule({}),
@@ -103,10 +117,12 @@ class Principal:
     grants: frozenset[Action] = field(default_factory=frozenset)
     # The name others see for this account's acts (a chief's own name, an office's name).
     display_name: str = ""
+    # A system actor (see :func:`system_actor`): no account; ``grants`` are all it may do.
+    system: bool = False
 
     @property
     def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+        return self.role is Role.ADMIN and not self.system
 
     @property
     def shown_as(self) -> str:
@@ -130,6 +146,7 @@ ACTION_NAMES: dict[Action, str] = {
     Action.SUPERVISE: "督办",
     Action.OVERSEE: "批示或约谈",
     Action.RUN_SWEEP: "执行督办扫描",
+    Action.READ_BOARD: "查看督办看板",
     Action.ASSESS: "考核",
     Action.READ_EVENTS: "读取事件流",
     Action.MANAGE_BUS: "管理消息总线",
@@ -149,6 +166,28 @@ ROLE_NAMES: dict[Role, str] = {
 }
 
 
+SYSTEM_USER_ID = 0
+
+
+def system_actor(job: str, *actions: Action, name: str = "系统") -> Principal:
+    """The principal of work the system starts itself: ``system:<job>``, the whole tree, only ``actions``.
+
+    It goes through the same services and the same :func:`authorize` as a person; what it did is
+    recorded under ``name`` (its display name) on timelines and events.
+    """
+    return Principal(
+        user_id=SYSTEM_USER_ID,
+        username=f"system:{job}",
+        # The role is never consulted for a system actor (authorize reads its grants); the field needs one.
+        role=Role.ADMIN,
+        jurisdiction_code=None,
+        path=ROOT_PATH,
+        grants=frozenset(actions),
+        display_name=name,
+        system=True,
+    )
+
+
 def authorize(
     principal: Principal,
     action: Action,
@@ -157,6 +196,7 @@ def authorize(
     what: str = "object",
     field: str | None = None,
     holder_path: str | None = None,
+    level_depth: int | None = None,
 ) -> None:
     """Allow ``principal`` to take ``action`` on an object at ``object_path``, or raise.
 
@@ -164,8 +204,15 @@ def authorize(
     e.g. ``"task"``), the very answer for an object that does not exist, with ``field`` when the object
     was named in the request body. Inside it, but not permitted for the role or not at the right place:
     :class:`PermissionDenied`. ``holder_path`` is where work is held now (its escalation holder), for the
-    ``HOLDER`` relation.
+    ``HOLDER`` relation. ``level_depth`` is the depth of the level whose view is read (1 for the city),
+    for the ``LEVEL_OR_ABOVE`` relation.
     """
+    if principal.system:
+        if action in principal.grants:
+            return
+        raise PermissionDenied(
+            f"系统作业 {principal.username} 不能{ACTION_NAMES[action]}", code="system_job_not_permitted"
+        )
     if principal.is_admin:
         return
     rule = RULES[action]
@@ -188,6 +235,11 @@ def authorize(
         raise PermissionDenied(f"只有本级辖区可以{verb}", code="own_jurisdiction_only")
     if relation is Relation.BELOW and not is_below(object_path, principal.path):
         raise PermissionDenied(f"只能对下级辖区{verb}", code="below_jurisdiction_only")
+    if relation is Relation.LEVEL_OR_ABOVE:
+        if level_depth is None:
+            raise ValueError(f"{action.value} needs the level's depth")
+        if level_depth < len(path_codes(principal.path)):
+            raise PermissionDenied("只有本层级及以上可以查看该层级的督办看板", code="board_level_above")
     if relation is Relation.HOLDER:
         if holder_path is None:
             raise ValueError(f"{action.value} needs the holder's path")

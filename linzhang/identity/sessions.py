@@ -22,7 +22,7 @@ from linzhang.identity.scope import Action, Principal, Role
 from linzhang.identity.tables import User, WebSession
 
 SECRET_BYTES = 32
-PAGE_ROLES = frozenset({Role.ADMIN, Role.OFFICE, Role.CHIEF})
+PAGE_ROLES = frozenset({Role.ADMIN, Role.OFFICE, Role.CHIEF, Role.RANGER})
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from linzhang.container import Container
 from linzhang.domains.chiefs.inbox import InboxContext
 from linzhang.domains.jurisdictions import public as jurisdictions
-from linzhang.domains.tasks.service import TasksContext
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.vocabularies import Vocabulary, load_categories
 
 

@@ -12,14 +12,12 @@ from litestar.response import Template
 
 from linzhang.container import Container
 from linzhang.domains.assessments import service as assessments
-from linzhang.domains.assessments.export import workbook
+from linzhang.domains.assessments.export import XLSX, download_headers, workbook
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, NotFound
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 from linzhang.web.common import page_limit
 from linzhang.web.session import Viewer
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _context(container: Container) -> assessments.AssessmentContext:
@@ -114,5 +112,5 @@ class RankingController(Controller):
         return Response(
             body,
             media_type=XLSX,
-            headers={"content-disposition": f'attachment; filename="assessment-{run.period}-v{run.version}.xlsx"'},
+            headers=download_headers(run),
         )

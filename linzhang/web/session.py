@@ -52,6 +52,8 @@ class Viewer:
     @property
     def home(self) -> str:
         """The page a person lands on: the board for the city and the offices, the inbox for chiefs below."""
+        if self.principal.role is Role.RANGER:
+            return "/patrols"
         if self.principal.role is Role.ADMIN or (self.sees_board and self.principal.role is Role.OFFICE):
             return "/board"
         if self.level == "city":

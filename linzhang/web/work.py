@@ -21,9 +21,10 @@ from linzhang.api.schemas import MAX_ID_64
 from linzhang.container import Container
 from linzhang.domains.chiefs.inbox import Box, read_inbox
 from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks import listing, supervision
 from linzhang.domains.tasks import service as tasks
-from linzhang.domains.tasks import supervision
 from linzhang.domains.tasks.model import TaskStatus
+from linzhang.domains.tasks.views import TaskView
 from linzhang.errors import InvalidInput, not_found
 from linzhang.paths import is_below, is_within, path_codes
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
@@ -39,7 +40,7 @@ TABS = (("todo", "待办"), ("supervising", "督办中"), ("review", "待核查"
 class Card:
     """One piece of work as the inbox and the task page show it, with the actions the viewer may take."""
 
-    task: tasks.TaskView
+    task: TaskView
     box: str
     owner_name: str
     holder_name: str
@@ -68,7 +69,7 @@ class Urgency:
     days_overdue: int
 
 
-def _urgency_of(view: tasks.TaskView, box: str, today: dt.date) -> Urgency:
+def _urgency_of(view: TaskView, box: str, today: dt.date) -> Urgency:
     """The deadline that applies in a box (督办中: the escalation's), as the inbox computes it."""
     deadline = view.escalation_due_date if box == "supervising" and view.escalation_due_date else view.due_date
     late = view.status != TaskStatus.DONE.value and today > deadline
@@ -77,7 +78,7 @@ def _urgency_of(view: tasks.TaskView, box: str, today: dt.date) -> Urgency:
 
 def _card(
     viewer: Viewer,
-    view: tasks.TaskView,
+    view: TaskView,
     paths: dict[str, str],
     named: dict[str, str],
     category: str,
@@ -110,7 +111,7 @@ def _card(
 
 
 def _cards(
-    session: Session, container: Container, viewer: Viewer, rows: list[tuple[tasks.TaskView, str, Urgency]]
+    session: Session, container: Container, viewer: Viewer, rows: list[tuple[TaskView, str, Urgency]]
 ) -> list[Card]:
     codes = [code for view, _, _ in rows for code in (view.jurisdiction_code, view.holder_code)]
     refs = jurisdictions.lookup_many(session, codes)
@@ -127,7 +128,7 @@ def _inbox_cards(session: Session, container: Container, viewer: Viewer, box: st
     ctx = tasks_context(container)
     limit = page_limit(container)
     items = read_inbox(session, principal, inbox_context(container), Box(box), None, None, limit).items
-    by_id = tasks.get_tasks(session, principal, ctx, [item.task_id for item in items])
+    by_id = listing.get_tasks(session, principal, ctx, [item.task_id for item in items])
     rows = [
         (by_id[item.task_id], box, Urgency(item.deadline, item.overdue, item.due_soon, item.days_overdue))
         for item in items
@@ -321,8 +322,8 @@ def _task_page(container: Container, viewer: Viewer, task_id: int, message: str 
     with container.reading() as session:
         view = tasks.get_task(session, viewer.principal, ctx, task_id)
         children = (
-            tasks.list_tasks(
-                session, viewer.principal, ctx, tasks.TaskFilter(parent_id=task_id), None, page_limit(container)
+            listing.list_tasks(
+                session, viewer.principal, ctx, listing.TaskFilter(parent_id=task_id), None, page_limit(container)
             ).items
             if view.children_count
             else []

@@ -14,8 +14,8 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
 from linzhang.container import Container
-from linzhang.domains.tasks.escalation import sweep
-from linzhang.domains.tasks.service import TasksContext
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.escalation import SWEEPER, sweep
 from linzhang.domains.tasks.tables import escalations_table
 from linzhang.identity import Role
 from linzhang.settings import Settings
@@ -243,7 +243,9 @@ def test_boards_by_level_and_scope(api: Api, world: Container, clock: FixedClock
     own = api.get("/escalations/board", "wanzhou-office", params={"level": "district"}).json()
     assert own["total"] == 1
     assert own["items"][0]["holder_code"] == "500101"
-    assert api.get("/escalations/board", "wanzhou", params={"level": "city"}).status_code == 403
+    above = api.get("/escalations/board", "wanzhou", params={"level": "city"})
+    assert above.status_code == 403
+    assert above.json()["code"] == "board_level_above"
     assert api.get("/escalations/board", "wanzhou", params={"level": "village"}).status_code == 422
 
 
@@ -295,7 +297,7 @@ def test_racing_sweeps_escalate_each_task_once(world: Container, clock: FixedClo
             with world.session_factory() as session:
                 barrier.wait()
                 with session.begin():
-                    results.append(sweep(session, context, as_of).escalated)
+                    results.append(sweep(session, SWEEPER, context, as_of).escalated)
         except BaseException as exc:
             errors.append(exc)
 

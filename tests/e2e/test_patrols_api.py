@@ -464,4 +464,4 @@ def test_the_import_commands(world: Container, tmp_path: Path) -> None:
     assert count(world, rangers_table) == 0
     stored = runner.invoke(cli, ["import", "areas", str(areas_file)], env=env)
     assert stored.exit_code == 0, stored.output
-    assert "1 patrol areas stored" in stored.output
+    assert "已导入 1 个村的巡护区域" in stored.output

@@ -21,10 +21,11 @@ from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock, TestClock
 from linzhang.container import Container
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation import sweep
-from linzhang.domains.tasks.service import TasksContext
 from linzhang.domains.tasks.tables import sweeps_table
-from linzhang.identity import Role
+from linzhang.identity import Action, Role
+from linzhang.identity.scope import system_actor
 from linzhang.log import configure_logging
 from linzhang.settings import LoggingSettings, Settings
 from tests.conftest import make_settings
@@ -101,6 +102,10 @@ def api(world: Container) -> Iterator[Api]:
         yield api
 
 
+# Another scheduler's sweep, as the periodic job runs it: a system actor.
+OTHER_SCHEDULER = system_actor("other-scheduler", Action.RUN_SWEEP, name="other-scheduler")
+
+
 def periodic_sweep(world: Container) -> None:
     (job,) = [job for job in world.bus.jobs if job.name == "escalation.sweep"]
     job.run()
@@ -146,7 +151,7 @@ def test_the_periodic_sweep_logs_and_skips_a_conflict_then_runs_again(
     # Another scheduler, its clock two minutes ahead (within the allowance), swept first.
     ahead = clock.now() + timedelta(minutes=2)
     with world.transaction() as session:
-        sweep(session, world.context(TasksContext), ahead, "other-scheduler", skew=timedelta(minutes=5))
+        sweep(session, OTHER_SCHEDULER, world.context(TasksContext), ahead, skew=timedelta(minutes=5))
     periodic_sweep(world)  # as of now: earlier than the last sweep, a Conflict - logged, not raised
     (skipped,) = logged(log_stream, "escalation.sweep_skipped")
     assert skipped["code"] == "as_of_before_last_sweep"

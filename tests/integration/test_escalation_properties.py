@@ -22,9 +22,10 @@ from linzhang.bus import consume_delivery
 from linzhang.bus.relay import OutgoingDelivery, relay_pending
 from linzhang.clock import FixedClock
 from linzhang.domains.chiefs.tables import inbox_table
-from linzhang.domains.tasks.escalation import sweep
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.escalation import SWEEPER, sweep
 from linzhang.domains.tasks.model import TaskKind
-from linzhang.domains.tasks.service import CreateTask, TasksContext, complete_task, create_task, verify_task
+from linzhang.domains.tasks.service import NewTask, complete_task, create_task, verify_task
 from linzhang.domains.tasks.tables import Escalation, Task
 from linzhang.errors import Conflict
 from linzhang.identity import Principal, Role
@@ -71,7 +72,7 @@ def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, databas
                     session,
                     ADMIN,
                     context,
-                    CreateTask(title="巡林问题", kind=kind, jurisdiction_code=owner, due_date=due),
+                    NewTask(title="巡林问题", kind=kind, jurisdiction_code=owner, due_date=due),
                 )
             self.levels[task.id] = task.holder_level
 
@@ -80,7 +81,7 @@ def test_escalation_rules_hold_for_any_sequence(migrated_engine: Engine, databas
             clock.advance(dt.timedelta(days=days, hours=hours))
             before = self._tasks()
             with container.transaction() as session:
-                sweep(session, context, clock.now())
+                sweep(session, SWEEPER, context, clock.now())
             after = self._tasks()
             for task_id, task in after.items():
                 old, new = LEVELS.index(before[task_id].holder_level), LEVELS.index(task.holder_level)

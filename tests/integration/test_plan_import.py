@@ -14,8 +14,8 @@ from linzhang.bootstrap import bootstrap
 from linzhang.bus import SubscriberRegistry
 from linzhang.cli import cli
 from linzhang.clock import FixedClock
-from linzhang.domains.tasks.plans import PlanError, check_plan_categories, import_plan, read_plan
-from linzhang.domains.tasks.service import TasksContext
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.plans import PlanError, check_plan_categories, import_plan, importer, read_plan
 from linzhang.domains.tasks.tables import Task
 from linzhang.settings import DEFAULTS_DIR, Settings
 from linzhang.vocabularies import load_categories
@@ -62,9 +62,9 @@ def test_import_creates_city_tasks_once(container) -> None:  # type: ignore[no-u
     context = container.context(TasksContext)
     plan = read_plan(PLAN)
     with container.transaction() as session:
-        first = import_plan(session, context, plan)
+        first = import_plan(session, importer(plan), context, plan)
     with container.transaction() as session:
-        second = import_plan(session, context, plan)
+        second = import_plan(session, importer(plan), context, plan)
 
     assert (first.created, first.unchanged) == (len(plan.points), 0)
     assert (second.created, second.unchanged) == (0, len(plan.points))
@@ -110,7 +110,7 @@ def test_bad_plans_write_nothing(container, tmp_path: Path, change: tuple[str, s
     broken.write_text(PLAN.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
     context = container.context(TasksContext)
     with pytest.raises(PlanError, match=words), container.transaction() as session:
-        import_plan(session, context, read_plan(broken))
+        import_plan(session, importer(loaded := read_plan(broken)), context, loaded)
     assert tasks(container) == []
 
 

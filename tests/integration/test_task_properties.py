@@ -23,10 +23,10 @@ from linzhang.bootstrap import bootstrap
 from linzhang.bus import consume_delivery
 from linzhang.bus.relay import OutgoingDelivery, relay_pending
 from linzhang.clock import FixedClock
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import SplitPart, TaskKind
 from linzhang.domains.tasks.service import (
-    CreateTask,
-    TasksContext,
+    NewTask,
     complete_task,
     create_task,
     report_progress,
@@ -71,7 +71,7 @@ def test_task_rules_hold_for_any_sequence(migrated_engine: Engine, database_url:
                     session,
                     ADMIN,
                     context,
-                    CreateTask(
+                    NewTask(
                         title="营造林",
                         kind=TaskKind.TARGET,
                         jurisdiction_code="50",
@@ -91,7 +91,7 @@ def test_task_rules_hold_for_any_sequence(migrated_engine: Engine, database_url:
                     session,
                     ADMIN,
                     context,
-                    CreateTask(
+                    NewTask(
                         title="病虫害",
                         kind=TaskKind.ISSUE,
                         jurisdiction_code="500101001001",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from linzhang.errors import NotFound, PermissionDenied
-from linzhang.identity.scope import Action, Principal, Role, authorize, can_read, grant_refusal
+from linzhang.identity.scope import Action, Principal, Role, authorize, can_read, grant_refusal, system_actor
 
 OWN = "/50/500101/"
 PLACES = {
@@ -190,3 +190,40 @@ def test_supervision_needs_the_holder_and_other_actions_keep_the_owner_rule() ->
         "404",
         "404",
     )
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF, Role.INTEGRATION])
+@pytest.mark.parametrize(("depth", "expected"), [(1, "403"), (2, "ok"), (3, "ok"), (4, "ok")])
+def test_a_levels_board_is_read_from_that_level_or_above(role: Role, depth: int, expected: str) -> None:
+    # The principal is a district (depth 2): the city's board is above it, its own and lower ones are not.
+    if expected == "403":
+        with pytest.raises(PermissionDenied) as refused:
+            authorize(principal(role), Action.READ_BOARD, OWN, what="board", level_depth=depth)
+        assert refused.value.code == "board_level_above"
+    else:
+        authorize(principal(role), Action.READ_BOARD, OWN, what="board", level_depth=depth)
+    authorize(principal(Role.ADMIN), Action.READ_BOARD, "/", what="board", level_depth=1)
+
+
+def test_a_system_actor_may_take_only_the_actions_of_its_job_anywhere() -> None:
+    sweeper = system_actor("escalation-sweep", Action.RUN_SWEEP, name="escalation-sweep")
+    assert sweeper.username == "system:escalation-sweep"
+    assert sweeper.shown_as == "escalation-sweep"
+    assert not sweeper.is_admin
+    authorize(sweeper, Action.RUN_SWEEP)
+    for place in PLACES.values():
+        with pytest.raises(PermissionDenied) as refused:
+            authorize(sweeper, Action.ASSIGN_WORK, place)
+        assert refused.value.code == "system_job_not_permitted"
+    importer = system_actor("plan:2021", Action.ASSIGN_WORK)
+    for place in PLACES.values():
+        authorize(importer, Action.ASSIGN_WORK, place)
+    with pytest.raises(PermissionDenied):
+        authorize(importer, Action.RUN_SWEEP)
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.CHIEF, Role.INTEGRATION])
+def test_nobody_but_an_administrator_runs_the_sweep(role: Role) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        authorize(principal(role, grants=frozenset({Action.RUN_SWEEP})), Action.RUN_SWEEP)
+    assert refused.value.code == "admin_only"

@@ -23,10 +23,8 @@ from linzhang.api.schemas import (
 )
 from linzhang.container import Container
 from linzhang.domains.assessments import service
-from linzhang.domains.assessments.export import workbook
+from linzhang.domains.assessments.export import XLSX, download_headers, workbook
 from linzhang.identity import Principal
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -376,5 +374,5 @@ class AssessmentController(Controller):
         return Response(
             body,
             media_type=XLSX,
-            headers={"content-disposition": f'attachment; filename="assessment-{run.period}-v{run.version}.xlsx"'},
+            headers=download_headers(run),
         )

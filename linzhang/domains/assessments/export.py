@@ -21,10 +21,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from linzhang.domains.assessments.model import COMPONENTS, Rubric, exact, parse_period
 from linzhang.domains.assessments.service import DeductionView, RunView, ScoreView
+from linzhang.vocabularies import LEVEL_AREAS, LEVEL_SHEETS
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
-SHEETS = {"city": "市级", "district": "区县", "township": "乡镇街道", "village": "村社区"}
-LEVEL_NAMES = {"city": "全市", "district": "区县", "township": "乡镇（街道）", "village": "村（社区）"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_NAMES = {"draft": "草稿", "published": "已公布", "superseded": "已被新版本替代"}
 THIN = Side(style="thin", color="999999")
 BORDER = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
@@ -73,7 +73,7 @@ def _escape(text: str) -> str:
 
 def _headers(rubric: Rubric, level: str) -> list[str]:
     group = rubric.group_level(level)
-    rank_header = "排名" if group == "city" else f"{LEVEL_NAMES[group]}内排名"
+    rank_header = "排名" if group == "city" else f"{LEVEL_AREAS[group]}内排名"
     columns = [rank_header, "全市排名", "区划代码", "名称"]
     if level not in ("city", "district"):
         columns.append("所属区县")
@@ -111,12 +111,12 @@ def _row(row: ScoreView, level: str) -> list[Any]:
 
 
 def _sheet(book: Workbook, run: RunView, rubric: Rubric, level: str, rows: Sequence[ScoreView]) -> Worksheet:
-    title = SHEETS[level]
+    title = LEVEL_SHEETS[level]
     sheet: Worksheet = book.create_sheet(title)
     headers = _headers(rubric, level)
     label = period_label(run.period)
     status = STATUS_NAMES.get(run.status, run.status)
-    sheet.append([f"{label}林长制考核结果（{LEVEL_NAMES[level]}）"])
+    sheet.append([f"{label}林长制考核结果（{LEVEL_AREAS[level]}）"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     sheet["A1"].font = Font(size=14, bold=True)
     sheet["A1"].alignment = Alignment(horizontal="center")
@@ -165,7 +165,7 @@ def _sheet(book: Workbook, run: RunView, rubric: Rubric, level: str, rows: Seque
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     # On every printed page: the issuing unit, the period and as-of date, the version, page numbers.
     sheet.oddHeader.left.text = _escape(rubric.issuing_unit)
-    sheet.oddHeader.center.text = _escape(f"{label}林长制考核结果（{LEVEL_NAMES[level]}）")
+    sheet.oddHeader.center.text = _escape(f"{label}林长制考核结果（{LEVEL_AREAS[level]}）")
     sheet.oddHeader.right.text = _escape(f"截止日期：{run.as_of.isoformat()}")
     sheet.oddFooter.left.text = _escape(f"第{run.version}版（{status}）")
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
@@ -185,3 +185,8 @@ def workbook(run: RunView, rubric: Rubric, by_level: Mapping[str, Sequence[Score
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def download_headers(run: RunView) -> dict[str, str]:
+    """How a download names a run's workbook: ``assessment-<period>-v<version>.xlsx``."""
+    return {"content-disposition": f'attachment; filename="assessment-{run.period}-v{run.version}.xlsx"'}

@@ -44,7 +44,7 @@ from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, Role, authorize, can_read
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import CursorRank, CursorText, decode_cursor, page_of
+from linzhang.pagination import CursorRank, CursorText, Keyset
 from linzhang.paths import in_subtree, path_codes
 from linzhang.references import JurisdictionRef
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
@@ -54,6 +54,8 @@ CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
 DEDUCTIONS_KEPT = 200
 # Quantities are stored as ten-thousandths (ScaledDecimal).
 SCALE = 10_000
+# Changes between two versions: by level (its place in LEVELS), then by code.
+BY_LEVEL_AND_CODE = Keyset((), tuple[CursorRank, CursorText], lambda item: [item[0], item[1]])
 # Longest reason of a veto or a bonus, in characters.
 REASON_MAX = 2000
 
@@ -600,10 +602,7 @@ def changes(
         assert row is not None  # the code came from one of the two
         items.append((LEVELS.index(row.level), code, Change(code, row.name, row.level, old_standing, new_standing)))
     items.sort(key=lambda item: (item[0], item[1]))
-    last = decode_cursor(cursor, tuple[CursorRank, CursorText])
-    if last is not None:
-        items = [item for item in items if (item[0], item[1]) > last]
-    page = page_of(items, limit, lambda item: [item[0], item[1]])
+    page = BY_LEVEL_AND_CODE.items(items, cursor, limit)
     return Changes(period.key, base.version, other.version, [item[2] for item in page.items], page.next)
 
 
@@ -721,21 +720,15 @@ def list_scores(
     query = select(results).where(
         results.c.run_id == run.id, results.c.level == level, in_subtree(results.c.path, subtree_of(principal))
     )
-    after = decode_cursor(cursor, tuple[CursorText, CursorRank, CursorText])
-    if after is not None:
-        last_group, last_rank, last_code = after
-        query = query.where(
-            (group_key > last_group)
-            | ((group_key == last_group) & (rank_key > last_rank))
-            | ((group_key == last_group) & (rank_key == last_rank) & (results.c.jurisdiction_code > last_code))
-        )
-    rows = session.execute(query.order_by(group_key, rank_key, results.c.jurisdiction_code).limit(limit + 1)).all()
 
     def key_of(row: Any) -> list[object]:
         position = row.city_rank if city else row.rank
         return ["" if city else row.group_code, position if position is not None else NO_RANK, row.jurisdiction_code]
 
-    page = page_of(list(rows), limit, key_of)
+    by_rank = Keyset(
+        (group_key, rank_key, results.c.jurisdiction_code), tuple[CursorText, CursorRank, CursorText], key_of
+    )
+    page = by_rank.page(session, query, cursor, limit)
     group_level = ctx.rubric.group_level(level)
     return ScorePage(_run_view(run), [_score_view(row, city, group_level) for row in page.items], page.next)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from linzhang.clock import SHANGHAI, Clock
@@ -19,7 +19,7 @@ from linzhang.domains.chiefs.tables import revisions_table as r
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.errors import InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
-from linzhang.pagination import CursorDate, CursorId64, decode_cursor, page_of
+from linzhang.pagination import CursorDate, CursorId64, Keyset
 from linzhang.paths import path_codes, path_of_codes
 from linzhang.references import JurisdictionLookup, JurisdictionRef
 from linzhang.vocabularies import KINDS, STATUSES, Vocabulary
@@ -34,6 +34,10 @@ class Box(StrEnum):
 
 
 BOXES = (Box.TODO, Box.SUPERVISING, Box.REVIEW)
+# An inbox comes most urgent first.
+BY_DEADLINE = Keyset(
+    (i.c.deadline, i.c.id), tuple[CursorDate, CursorId64], lambda row: [row.deadline.isoformat(), row.id]
+)
 SUMMONS = "summons"  # the reason of a planned summons' item
 REVIEW_REASONS = {"issue": "verification", "target": "acceptance"}  # 核查, 验收
 
@@ -236,12 +240,7 @@ def read_inbox(
         select(i.c.box, func.count()).where(i.c.jurisdiction_code == code, i.c.open.is_(True)).group_by(i.c.box)
     ):
         counts[row_box] = int(count)
-    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
-    if after is not None:
-        deadline, last_id = after
-        query = query.where(or_(i.c.deadline > deadline, and_(i.c.deadline == deadline, i.c.id > last_id)))
-    rows = session.execute(query.order_by(i.c.deadline, i.c.id).limit(limit + 1)).all()
-    page = page_of(list(rows), limit, lambda row: [row.deadline.isoformat(), row.id])
+    page = BY_DEADLINE.page(session, query, cursor, limit)
     today = ctx.clock.now().astimezone(SHANGHAI).date()
     # Due soon: due before the (N+1)-th working day from today. One calendar walk per request.
     soon_limit = ctx.calendar.add_workdays(today, ctx.due_soon_workdays + 1)

@@ -28,9 +28,12 @@ from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import CursorId32, Page, decode_cursor, page_of
+from linzhang.pagination import CursorId32, Keyset, Page
 from linzhang.paths import in_subtree
 from linzhang.references import JurisdictionLookup
+
+# Chiefs are listed in the order they were appointed.
+BY_ID = Keyset((Chief.id,), CursorId32, lambda chief: chief.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,9 +320,5 @@ def list_chiefs(
         query = query.where(in_subtree(Chief.jurisdiction_path, subtree_of(principal)))
     if active is not None:
         query = query.where(Chief.active.is_(active))
-    after = decode_cursor(cursor, CursorId32)
-    if after is not None:
-        query = query.where(Chief.id > after)
-    chiefs = list(session.execute(query.order_by(Chief.id).limit(limit + 1)).scalars())
-    page = page_of(chiefs, limit, lambda chief: chief.id)
+    page = BY_ID.page(session, query, cursor, limit, scalars=True)
     return Page(_views(session, page.items), page.next)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from linzhang.paths import PATH_SEPARATOR, child_path
+from linzhang.vocabularies import LEVELS as LEVEL_NAMES
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 NAME_MAX = 100
@@ -36,7 +37,8 @@ class Level(StrEnum):
 
 
 LEVELS: tuple[Level, ...] = (Level.CITY, Level.DISTRICT, Level.TOWNSHIP, Level.VILLAGE)
-LEVEL_LABELS = {Level.CITY: "市", Level.DISTRICT: "区县", Level.TOWNSHIP: "乡镇街道", Level.VILLAGE: "村社区"}
+# Their Chinese names are the shared vocabulary's (linzhang/vocabularies.py).
+LEVEL_LABELS = {level: LEVEL_NAMES.name_of(level.value) for level in LEVELS}
 
 
 class InvalidDivision(ValueError):

@@ -1,4 +1,4 @@
-"""Read facade of the jurisdictions domain: the one synchronous cross-domain call (DESIGN: Boundaries).
+"""Read facade of the jurisdictions domain: the one synchronous cross-domain call (docs/architecture.md, rule 2).
 
 Other domains look up a code's level and path here, so that a chief appointed in a village created a
 second ago works at once. Read-only; nothing here changes state.

@@ -24,7 +24,7 @@ from linzhang.domains.jurisdictions.tables import units_table as u
 from linzhang.errors import Conflict, InvalidInput, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import CursorText, Page, decode_cursor, page_of
+from linzhang.pagination import CursorText, Keyset, Page
 from linzhang.paths import in_subtree, path_codes
 
 
@@ -61,6 +61,8 @@ class ImportReport:
 
 
 _COLUMNS = (u.c.code, u.c.name, u.c.level, u.c.parent_code, u.c.path)
+# Listings come in path order: a subtree is a range of it.
+BY_PATH = Keyset((u.c.path,), CursorText, lambda row: row.path)
 
 
 def _view(row: object) -> JurisdictionView:
@@ -106,11 +108,7 @@ def list_subtree(
     query = select(*_COLUMNS).where(in_subtree(u.c.path, scope))
     if level is not None:
         query = query.where(u.c.level == level.value)
-    after = decode_cursor(cursor, CursorText)
-    if after is not None:
-        query = query.where(u.c.path > after)
-    rows = session.execute(query.order_by(u.c.path).limit(limit + 1)).all()
-    page = page_of(list(rows), limit, lambda row: row.path)
+    page = BY_PATH.page(session, query, cursor, limit)
     return Page([_view(row) for row in page.items], page.next)
 
 

@@ -9,10 +9,11 @@ from litestar.types import ControllerRouterHandler
 
 from linzhang.bus import SubscriberRegistry
 from linzhang.contracts.reports import ReportBecameIssue, ReportRefused
-from linzhang.domain import Domain, Job, Runtime
+from linzhang.domain import Domain, Job, MenuItem, Runtime
 from linzhang.domains.patrols import service
 from linzhang.domains.patrols.model import SHANGHAI, load_rules
 from linzhang.domains.patrols.service import PatrolsContext
+from linzhang.identity import Principal, Role
 from linzhang.media.store import store_for
 from linzhang.vocabularies import categories_at
 
@@ -61,6 +62,16 @@ def _controllers() -> Sequence[ControllerRouterHandler]:
     return (RangerController, PatrolController, FieldReportController, ComplianceController)
 
 
+def _pages() -> Sequence[ControllerRouterHandler]:
+    from linzhang.domains.patrols.pages import PatrolPages
+
+    return (PatrolPages,)
+
+
+def _shown(principal: Principal) -> bool:
+    return principal.role is not Role.INTEGRATION
+
+
 DOMAIN: Domain[PatrolsContext] = Domain(
     name="patrols",
     title="巡林",
@@ -69,4 +80,6 @@ DOMAIN: Domain[PatrolsContext] = Domain(
     subscribe=_subscribe,
     jobs=_jobs,
     controllers=_controllers,
+    pages=_pages,
+    menu=(MenuItem("巡林", "/patrols", "patrols", _shown),),
 )

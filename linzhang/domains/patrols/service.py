@@ -44,7 +44,7 @@ from linzhang.domains.patrols.tables import (
     TrackPointRow,
     points_table,
 )
-from linzhang.errors import Conflict, InvalidInput, PermissionDenied, not_found
+from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
 from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
@@ -551,6 +551,18 @@ def start_patrol(session: Session, principal: Principal, ctx: PatrolsContext) ->
     session.add(patrol)
     session.flush()
     return _patrol_views(session, [patrol])[0]
+
+
+def open_patrol_of(session: Session, principal: Principal, ctx: PatrolsContext) -> PatrolView | None:
+    """The caller's patrol still under way, if any (None for who does not patrol)."""
+    try:
+        who = _patroller(session, principal, ctx)
+    except (PermissionDenied, NotFound):
+        return None
+    patrol = session.scalar(
+        select(Patrol).where(Patrol.person_kind == who.kind, Patrol.person_id == who.id, Patrol.status == "open")
+    )
+    return _patrol_views(session, [patrol])[0] if patrol is not None else None
 
 
 def _new_patrol(who: Patroller, source: str, started_at: dt.datetime, now: dt.datetime) -> Patrol:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
@@ -18,9 +17,7 @@ from linzhang.api.schemas import (
     Id64,
     OptionalId64,
     OptionalJurisdictionCode,
-    OptionalTargetQuantity,
     PageLimit,
-    QuantityOut,
     TargetQuantity,
     Year,
     documented,
@@ -28,79 +25,20 @@ from linzhang.api.schemas import (
     page_size,
 )
 from linzhang.container import Container
-from linzhang.domains.tasks import escalation, service, supervision
+from linzhang.domains.tasks import escalation, listing, service, supervision
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import SplitPart, TaskKind, TaskStatus
-from linzhang.identity import Action, Principal, authorize
-
-
-class EscalationOut(msgspec.Struct):
-    from_code: str
-    from_name: str
-    to_code: str
-    to_name: str
-    at: dt.datetime
-
-
-class TaskOut(msgspec.Struct):
-    id: int
-    title: str
-    kind: str
-    kind_name: str
-    status: str
-    status_name: str
-    jurisdiction_code: str
-    jurisdiction_name: str
-    holder_code: str
-    holder_name: str
-    holder_level: str
-    due_date: dt.date
-    escalation_due_date: dt.date | None
-    overdue: bool
-    days_overdue: int
-    # A deadline in (or counted across) a year whose holidays nobody entered yet: it may still move.
-    provisional: bool
-    target_quantity: QuantityOut | None
-    completed_quantity: QuantityOut
-    unit: str | None
-    parent_id: int | None
-    escalations: list[EscalationOut]
-    category: str | None
-    description: str | None
-    lead_department: str | None
-    cooperating_departments: list[str]
-    children_count: int
-    plan_key: str | None
-    plan_point: str | None
-    created_by: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    done_on: dt.date | None
-    submitted_on: dt.date | None
-    category_name: str | None
-    over_target: bool  # 超额完成
-    excess_quantity: QuantityOut
+from linzhang.domains.tasks.views import TaskView, TimelineView
+from linzhang.identity import Principal
 
 
 class TaskPage(msgspec.Struct):
-    items: list[TaskOut]
+    items: list[TaskView]
     next: str | None
 
 
 class TaskList(msgspec.Struct):
-    items: list[TaskOut]
-
-
-class NewTask(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, limited_text(200, "标题")]
-    kind: TaskKind
-    jurisdiction_code: CodeField
-    due_date: dt.date | None = None
-    due_in_workdays: int | None = None
-    target_quantity: OptionalTargetQuantity = None
-    unit: Annotated[str | None, limited_text(20, "单位（如 亩）", required=False)] = None
-    description: Annotated[str | None, limited_text(4000, "说明", required=False)] = None
-    category: str | None = None
-    lead_department: str | None = None
+    items: list[TaskView]
 
 
 class Part(msgspec.Struct, forbid_unknown_fields=True):
@@ -128,66 +66,12 @@ class Verification(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
 
 
-class TimelineOut(msgspec.Struct):
-    id: int
-    at: dt.datetime
-    actor: str
-    action: str
-    detail: dict[str, Any]
-
-
 class Timeline(msgspec.Struct):
-    items: list[TimelineOut]
+    items: list[TimelineView]
 
 
-def number(value: Decimal) -> int | float:
-    """A quantity as a JSON number: four decimal places at most, well within a double's exact range."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def task_out(view: service.TaskView) -> TaskOut:
-    return TaskOut(
-        id=view.id,
-        title=view.title,
-        kind=view.kind,
-        kind_name=view.kind_name,
-        status=view.status,
-        status_name=view.status_name,
-        jurisdiction_code=view.jurisdiction_code,
-        jurisdiction_name=view.jurisdiction_name,
-        holder_code=view.holder_code,
-        holder_name=view.holder_name,
-        holder_level=view.holder_level,
-        due_date=view.due_date,
-        escalation_due_date=view.escalation_due_date,
-        overdue=view.overdue,
-        provisional=view.provisional,
-        target_quantity=None if view.target_quantity is None else number(view.target_quantity),
-        completed_quantity=number(view.completed_quantity),
-        unit=view.unit,
-        parent_id=view.parent_id,
-        escalations=[EscalationOut(e.from_code, e.from_name, e.to_code, e.to_name, e.at) for e in view.escalations],
-        category=view.category,
-        description=view.description,
-        lead_department=view.lead_department,
-        cooperating_departments=view.cooperating_departments,
-        children_count=view.children_count,
-        plan_key=view.plan_key,
-        plan_point=view.plan_point,
-        created_by=view.created_by,
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-        done_on=view.done_on,
-        submitted_on=view.submitted_on,
-        category_name=view.category_name,
-        over_target=view.over_target,
-        excess_quantity=number(view.excess_quantity),
-        days_overdue=view.days_overdue,
-    )
-
-
-def _context(container: Container) -> service.TasksContext:
-    return container.context(service.TasksContext)
+def _context(container: Container) -> TasksContext:
+    return container.context(TasksContext)
 
 
 class TaskController(Controller):
@@ -196,23 +80,14 @@ class TaskController(Controller):
 
     @post("/", sync_to_thread=True)
     def create(
-        self, data: JSONBody[NewTask], principal: NamedDependency[Principal], container: NamedDependency[Container]
-    ) -> TaskOut:
+        self,
+        data: JSONBody[service.NewTask],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> TaskView:
         """交办: a target, an issue or an order for a jurisdiction in the caller's subtree."""
-        request = service.CreateTask(
-            title=data.title,
-            kind=data.kind,
-            jurisdiction_code=data.jurisdiction_code,
-            due_date=data.due_date,
-            due_in_workdays=data.due_in_workdays,
-            target_quantity=data.target_quantity,
-            unit=data.unit,
-            description=data.description,
-            category=data.category,
-            lead_department=data.lead_department,
-        )
         with container.transaction() as session:
-            return task_out(service.create_task(session, principal, _context(container), request))
+            return service.create_task(session, principal, _context(container), data)
 
     @get("/", sync_to_thread=True)
     def list_tasks(
@@ -230,19 +105,19 @@ class TaskController(Controller):
         limit: FromQuery[PageLimit] = None,
     ) -> TaskPage:
         """Tasks in the caller's subtree; one jurisdiction's own are sorted by due date."""
-        filters = service.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
+        filters = listing.TaskFilter(jurisdiction_code, subtree, status, kind, overdue, parent_id, plan_key)
         size = page_size(container, limit)
         with container.reading() as session:
-            page = service.list_tasks(session, principal, _context(container), filters, cursor, size)
-        return TaskPage([task_out(view) for view in page.items], page.next)
+            page = listing.list_tasks(session, principal, _context(container), filters, cursor, size)
+        return TaskPage(page.items, page.next)
 
     @get("/{task_id:int}", sync_to_thread=True)
     def get_task(
         self, task_id: FromPath[Id64], principal: NamedDependency[Principal], container: NamedDependency[Container]
-    ) -> TaskOut:
+    ) -> TaskView:
         """One task in the caller's subtree, with its figures, deadline and state."""
         with container.reading() as session:
-            return task_out(service.get_task(session, principal, _context(container), task_id))
+            return service.get_task(session, principal, _context(container), task_id)
 
     @get("/{task_id:int}/timeline", sync_to_thread=True)
     def timeline(
@@ -250,8 +125,7 @@ class TaskController(Controller):
     ) -> Timeline:
         """Every change to the task: who, what, when."""
         with container.reading() as session:
-            entries = service.task_timeline(session, principal, task_id)
-        return Timeline([TimelineOut(e.id, e.at, e.actor, e.action, e.detail) for e in entries])
+            return Timeline(service.task_timeline(session, principal, task_id))
 
     @post("/{task_id:int}/split", sync_to_thread=True)
     def split(
@@ -264,8 +138,7 @@ class TaskController(Controller):
         """层层压实: split a target among direct children; the parts sum to the whole."""
         parts = [SplitPart(p.jurisdiction_code, p.target_quantity, p.due_date) for p in data.parts]
         with container.transaction() as session:
-            views = service.split_task(session, principal, _context(container), task_id, parts)
-        return TaskList([task_out(view) for view in views])
+            return TaskList(service.split_task(session, principal, _context(container), task_id, parts))
 
     @post("/{task_id:int}/progress", status_code=200, sync_to_thread=True)
     def progress(
@@ -274,16 +147,15 @@ class TaskController(Controller):
         data: JSONBody[Progress],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
+    ) -> TaskView:
         """A leaf target's cumulative figure (a retry is harmless); reaching the target submits it for 验收.
 
         Until accepted the owner may correct the figure; a lower figure needs a ``reason``.
         """
         with container.transaction() as session:
-            view = service.report_progress(
+            return service.report_progress(
                 session, principal, _context(container), task_id, data.completed_quantity, data.note, data.reason
             )
-        return task_out(view)
 
     @post("/{task_id:int}/complete", status_code=200, sync_to_thread=True)
     def complete(
@@ -292,10 +164,10 @@ class TaskController(Controller):
         data: JSONBody[Completion],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
+    ) -> TaskView:
         """Finished: done (an order), or submitted for 核查 (an issue) or 验收 (a target that reached its figure)."""
         with container.transaction() as session:
-            return task_out(service.complete_task(session, principal, _context(container), task_id, data.note))
+            return service.complete_task(session, principal, _context(container), task_id, data.note)
 
     @post("/{task_id:int}/verify", status_code=200, sync_to_thread=True)
     def verify(
@@ -304,11 +176,10 @@ class TaskController(Controller):
         data: JSONBody[Verification],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
+    ) -> TaskView:
         """核查 of an issue or 验收 of a target by a level above: accept (done) or send back (open, with the note)."""
         with container.transaction() as session:
-            view = service.verify_task(session, principal, _context(container), task_id, data.accepted, data.note)
-        return task_out(view)
+            return service.verify_task(session, principal, _context(container), task_id, data.accepted, data.note)
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -335,44 +206,8 @@ class SummonsHeldIn(msgspec.Struct, forbid_unknown_fields=True):
     attendees: list[str] | None = None
 
 
-class SummonsOut(msgspec.Struct):
-    id: int
-    task_id: int
-    status: str
-    summoning_code: str
-    summoning_name: str
-    summoned_code: str
-    summoned_name: str
-    planned_on: dt.date | None
-    held_on: dt.date | None
-    place: str | None
-    attendees: list[str]
-    minutes: str | None
-    created_by: str
-    created_at: dt.datetime
-
-
 class SummonsList(msgspec.Struct):
-    items: list[SummonsOut]
-
-
-def summons_out(view: supervision.SummonsView) -> SummonsOut:
-    return SummonsOut(
-        id=view.id,
-        task_id=view.task_id,
-        status=view.status,
-        summoning_code=view.summoning_code,
-        summoning_name=view.summoning_name,
-        summoned_code=view.summoned_code,
-        summoned_name=view.summoned_name,
-        planned_on=view.planned_on,
-        held_on=view.held_on,
-        place=view.place,
-        attendees=view.attendees,
-        minutes=view.minutes,
-        created_by=view.created_by,
-        created_at=view.created_at,
-    )
+    items: list[supervision.SummonsView]
 
 
 class SupervisionController(Controller):
@@ -388,10 +223,10 @@ class SupervisionController(Controller):
         data: JSONBody[CommentIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
+    ) -> TaskView:
         """Add a comment to a task's timeline (any chief or office that can read the task)."""
         with container.transaction() as session:
-            return task_out(supervision.comment(session, principal, _context(container), task_id, data.text))
+            return supervision.comment(session, principal, _context(container), task_id, data.text)
 
     @post("/{task_id:int}/supervise", status_code=200, sync_to_thread=True)
     def supervise(
@@ -400,11 +235,10 @@ class SupervisionController(Controller):
         data: JSONBody[SuperviseIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> TaskOut:
+    ) -> TaskView:
         """督办: a supervision order with a new deadline; past it, the work climbs again."""
         with container.transaction() as session:
-            view = supervision.supervise(session, principal, _context(container), task_id, data.note, data.new_due_date)
-        return task_out(view)
+            return supervision.supervise(session, principal, _context(container), task_id, data.note, data.new_due_date)
 
     @post("/{task_id:int}/summons", sync_to_thread=True)
     def summons(
@@ -413,7 +247,7 @@ class SupervisionController(Controller):
         data: JSONBody[SummonsIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> SummonsOut:
+    ) -> supervision.SummonsView:
         """约谈 of the owner's chiefs: scheduled (planned_on, place, attendees) or recorded as held (held_on, minutes).
 
         A planned summons shows in the summoned jurisdiction's inbox until its holding is recorded.
@@ -426,8 +260,7 @@ class SupervisionController(Controller):
             minutes=data.minutes if data.minutes is not None else data.note,
         )
         with container.transaction() as session:
-            view = supervision.summon(session, principal, _context(container), task_id, request)
-        return summons_out(view)
+            return supervision.summon(session, principal, _context(container), task_id, request)
 
     @get("/{task_id:int}/summons", sync_to_thread=True)
     def list_summonses(
@@ -435,7 +268,7 @@ class SupervisionController(Controller):
     ) -> SummonsList:
         """The summonses over a task, planned and held."""
         with container.reading() as session:
-            return SummonsList([summons_out(v) for v in supervision.list_summonses(session, principal, task_id)])
+            return SummonsList(supervision.list_summonses(session, principal, task_id))
 
     @post("/{task_id:int}/summons/{summons_id:int}/held", status_code=200, sync_to_thread=True)
     def summons_held(
@@ -445,14 +278,13 @@ class SupervisionController(Controller):
         data: JSONBody[SummonsHeldIn],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
-    ) -> SummonsOut:
+    ) -> supervision.SummonsView:
         """Record that a planned 约谈 was held, with its minutes."""
         attendees = None if data.attendees is None else tuple(data.attendees)
         with container.transaction() as session:
-            view = supervision.record_summons_held(
+            return supervision.record_summons_held(
                 session, principal, _context(container), task_id, summons_id, data.held_on, data.minutes, attendees
             )
-        return summons_out(view)
 
 
 class SweepIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -465,55 +297,10 @@ class SweepOut(msgspec.Struct):
     sweep_id: str
 
 
-class CountOut(msgspec.Struct):
-    code: str
-    name: str
-    count: int
-
-
-class BoardItemOut(msgspec.Struct):
-    task_id: int
-    title: str
-    kind: str
-    kind_name: str
-    category: str | None
-    category_name: str | None
-    status: str
-    status_name: str
-    origin_code: str
-    origin_name: str
-    holder_code: str
-    holder_name: str
-    holder_level: str
-    due_date: dt.date
-    escalation_due_date: dt.date | None
-    days_overdue: int
-    path: list[str]
-    path_names: list[str]
-    climb: list[str]
-    climb_names: list[str]
-
-
-class BoardOut(msgspec.Struct):
-    as_of: dt.date
-    level: str
-    total: int
-    by_district: list[CountOut]
-    by_category: list[CountOut]
-    aging: list[CountOut]
-    items: list[BoardItemOut]
-    next: str | None
-
-
-class WeekCountOut(msgspec.Struct):
-    week_start: dt.date
-    count: int
-
-
 class WeeklyOut(msgspec.Struct):
     level: str
     year: int
-    items: list[WeekCountOut]
+    items: list[supervision.WeekCount]
 
 
 class EscalationController(Controller):
@@ -525,11 +312,10 @@ class EscalationController(Controller):
         self, data: JSONBody[SweepIn], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> SweepOut:
         """Run one escalation sweep as of a time (default now); an as_of before the last sweep is refused."""
-        authorize(principal, Action.RUN_SWEEP)
         skew = dt.timedelta(seconds=container.settings.clock.skew_seconds)
         with container.transaction() as session:
             result = escalation.sweep(
-                session, _context(container), data.as_of or container.clock.now(), principal.shown_as, skew=skew
+                session, principal, _context(container), data.as_of or container.clock.now(), skew=skew
             )
         return SweepOut(result.escalated, result.as_of, result.sweep_id)
 
@@ -542,7 +328,7 @@ class EscalationController(Controller):
         district_code: FromQuery[OptionalJurisdictionCode] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[PageLimit] = None,
-    ) -> BoardOut:
+    ) -> supervision.Board:
         """Everything held at a level through escalation: counts by district, aging, category, the items.
         ``district_code`` narrows it to the work owned within one district."""
         size = page_size(container, limit)
@@ -550,40 +336,7 @@ class EscalationController(Controller):
             result = supervision.escalation_board(
                 session, principal, _context(container), level, cursor, size, district_code
             )
-        return BoardOut(
-            as_of=result.as_of,
-            level=result.level,
-            total=result.total,
-            by_district=[CountOut(c.code, c.name, c.count) for c in result.by_district],
-            by_category=[CountOut(c.code, c.name, c.count) for c in result.by_category],
-            aging=[CountOut(c.code, c.name, c.count) for c in result.aging],
-            items=[
-                BoardItemOut(
-                    task_id=i.task_id,
-                    title=i.title,
-                    kind=i.kind,
-                    kind_name=i.kind_name,
-                    category=i.category,
-                    category_name=i.category_name,
-                    status=i.status,
-                    status_name=i.status_name,
-                    origin_code=i.origin_code,
-                    origin_name=i.origin_name,
-                    holder_code=i.holder_code,
-                    holder_name=i.holder_name,
-                    holder_level=i.holder_level,
-                    due_date=i.due_date,
-                    escalation_due_date=i.escalation_due_date,
-                    days_overdue=i.days_overdue,
-                    path=i.path,
-                    path_names=i.path_names,
-                    climb=i.climb,
-                    climb_names=i.climb_names,
-                )
-                for i in result.items
-            ],
-            next=result.next,
-        )
+        return result
 
     @get("/weekly", sync_to_thread=True)
     def weekly(
@@ -599,4 +352,4 @@ class EscalationController(Controller):
             weeks = supervision.escalations_per_week(
                 session, principal, _context(container), level, year, district_code
             )
-        return WeeklyOut(level, year, [WeekCountOut(w.week_start, w.count) for w in weeks])
+        return WeeklyOut(level, year, weeks)

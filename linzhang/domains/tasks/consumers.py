@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from linzhang.bus import SubscriberRegistry
 from linzhang.contracts import TaskCompleted, TaskProgressReported, TaskRolledUp
 from linzhang.contracts.reports import ProblemReported
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.intake import take_report
-from linzhang.domains.tasks.service import TasksContext, roll_up_parent
+from linzhang.domains.tasks.rollup import roll_up_parent
 
 
 def register(registry: SubscriberRegistry, context: TasksContext) -> None:

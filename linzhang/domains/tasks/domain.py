@@ -10,7 +10,7 @@ from litestar.types import ControllerRouterHandler
 from linzhang.bus import SubscriberRegistry
 from linzhang.domain import Domain, Job, Runtime
 from linzhang.domains.tasks import consumers, escalation
-from linzhang.domains.tasks.service import TasksContext, policy_at
+from linzhang.domains.tasks.context import TasksContext, policy_at
 from linzhang.errors import Conflict
 from linzhang.vocabularies import categories_at
 
@@ -38,7 +38,7 @@ def _jobs(runtime: Runtime, context: TasksContext) -> Sequence[Job]:
     def sweep_now() -> int:
         try:
             with runtime.session_factory() as session, session.begin():
-                return escalation.sweep(session, context, runtime.clock.now()).escalated
+                return escalation.sweep(session, escalation.SWEEPER, context, runtime.clock.now()).escalated
         except Conflict as exc:
             # Another scheduler's sweep got in first with a later as_of: this run has nothing to add.
             # Logged and skipped; the next run sweeps as usual.

@@ -22,17 +22,21 @@ from linzhang.bus import publish
 from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskEscalated
 from linzhang.db import insert_or_ignore
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.escalation_rules import level_above, levels_between
-from linzhang.domains.tasks.service import SNAPSHOT_COLUMNS, TasksContext, snapshot
+from linzhang.domains.tasks.events import SNAPSHOT_COLUMNS, snapshot
 from linzhang.domains.tasks.tables import escalations_table as e
 from linzhang.domains.tasks.tables import sweeps_table as sw
 from linzhang.domains.tasks.tables import tasks_table as t
 from linzhang.domains.tasks.tables import timeline_table as tl
 from linzhang.errors import Conflict, InvalidInput
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import system_actor
 from linzhang.paths import path_codes
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
-SWEEP_ACTOR = "escalation-sweep"
+# The periodic sweep's system actor; its acts are recorded as "escalation-sweep", as ever.
+SWEEPER = system_actor("escalation-sweep", Action.RUN_SWEEP, name="escalation-sweep")
 # A sweep that moved at least this many tasks refreshes the table's planner statistics.
 REFRESH_STATISTICS_AFTER = 10_000
 ANALYZED_COLUMNS = ("status", "holder_level", "holder_code", "next_escalation_on", "escalation_due_date")
@@ -115,16 +119,19 @@ def check_as_of(as_of: dt.datetime, now: dt.datetime, skew: dt.timedelta) -> Non
 
 def sweep(
     session: Session,
+    principal: Principal,
     ctx: TasksContext,
     as_of: dt.datetime,
-    actor: str = SWEEP_ACTOR,
     *,
     skew: dt.timedelta = dt.timedelta(0),
 ) -> SweepResult:
     """Escalate every open task past its due (or escalation due) date one level up from its holder.
 
-    ``as_of`` may lie in the past (catching up after downtime) but not after now plus ``skew``.
+    ``as_of`` may lie in the past (catching up after downtime) but not after now plus ``skew``. Run by
+    an administrator, or by the system (:data:`SWEEPER`); it is recorded under the principal's name.
     """
+    authorize(principal, Action.RUN_SWEEP)
+    actor = principal.shown_as
     if as_of.tzinfo is None:
         raise InvalidInput(
             "as_of 须带时区（如 2021-07-01T00:00:00+08:00）", code="as_of_without_timezone", field="as_of"

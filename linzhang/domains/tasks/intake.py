@@ -1,7 +1,7 @@
 """Report intake: a ``ProblemReported`` from another domain becomes an issue (问题整改) of its jurisdiction.
 
 The issue is created through :func:`create_task`, the same use case as 交办, by a named system actor
-(an administrator's principal shown as the report's source, e.g. 公众举报), so every rule of a new task
+(``system_actor``: it may assign work and nothing else, shown as the report's source, e.g. 公众举报), so every rule of a new task
 applies: the jurisdiction must exist, the category must be in the vocabulary, the title and text are
 checked. It lands in the jurisdiction's inbox at once (the chiefs' projection of ``TaskCreated``) and
 escalates like any issue. One issue per ``(source, reference)``: a report delivered or published twice
@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.contracts.reports import SOURCES, ProblemReported, ReportBecameIssue, ReportRefused
+from linzhang.domains.tasks.context import TasksContext
 from linzhang.domains.tasks.model import TaskKind
-from linzhang.domains.tasks.service import CreateTask, TasksContext, create_task, record_change
+from linzhang.domains.tasks.records import record_change
+from linzhang.domains.tasks.service import NewTask, create_task
 from linzhang.domains.tasks.tables import ReportIntake, Task
 from linzhang.errors import LinzhangError
-from linzhang.identity import Principal
-from linzhang.identity.scope import Role
+from linzhang.identity import Action, Principal
+from linzhang.identity.scope import system_actor
 
 log = structlog.get_logger("linzhang.domains.tasks.intake")
 
@@ -32,7 +34,7 @@ DESCRIPTION_MAX = 4000
 def intake_actor(source: str) -> Principal:
     """The named system actor that files reports of ``source``: shown as the source's Chinese name."""
     name = SOURCES.get(source, "问题上报")
-    return Principal(0, f"intake-{source}", Role.ADMIN, None, "/", display_name=name)
+    return system_actor(f"intake-{source}", Action.ASSIGN_WORK, name=name)
 
 
 def _description(event: ProblemReported) -> str:
@@ -54,7 +56,7 @@ def take_report(session: Session, ctx: TasksContext, event: ProblemReported) -> 
         return existing.task_id
     now = ctx.clock.now()
     due = event.due_in_workdays if event.due_in_workdays is not None else ctx.report_due_workdays
-    request = CreateTask(
+    request = NewTask(
         title=event.title.strip()[:TITLE_MAX],
         kind=TaskKind.ISSUE,
         jurisdiction_code=event.jurisdiction_code,

@@ -140,7 +140,7 @@ def check_text(value: str, field: str, limit: int, *, required: bool) -> str | N
 
 
 @dataclass(frozen=True, slots=True)
-class NewTask:
+class CheckedTask:
     """Checked fields of a task to create."""
 
     title: str
@@ -165,7 +165,7 @@ def check_new_task(
     category: str | None,
     lead_department: str | None,
     categories: Sequence[str],
-) -> NewTask:
+) -> CheckedTask:
     """Validate a new task: a target has a positive quantity and a unit; other kinds have neither."""
     checked_title = check_text(title, "title", TITLE_MAX, required=True)
     assert checked_title is not None
@@ -178,7 +178,7 @@ def check_new_task(
         if target_quantity is not None:
             raise TaskRuleError("只有指标任务有目标量", "target_quantity", code="target_quantity_not_allowed")
         quantity, checked_unit = None, check_text(unit or "", "unit", UNIT_MAX, required=False)
-    return NewTask(
+    return CheckedTask(
         title=checked_title,
         kind=kind,
         due_date=check_due_date(due_date, today),
@@ -188,6 +188,23 @@ def check_new_task(
         category=check_category(category, categories),
         lead_department=check_text(lead_department or "", "lead_department", 200, required=False),
     )
+
+
+def due_date_of(
+    due_date: dt.date | None,
+    due_in_workdays: int | None,
+    today: dt.date,
+    add_workdays: Callable[[dt.date, int], dt.date],
+) -> dt.date:
+    """A new task is due on a date or in N working days from today (0 to 1000), one of the two."""
+    if (due_date is None) == (due_in_workdays is None):
+        raise TaskRuleError("截止日期与工作日天数须二选一", "due_date", code="due_date_ambiguous")
+    if due_in_workdays is None:
+        assert due_date is not None
+        return due_date
+    if not 0 <= due_in_workdays <= 1000:
+        raise TaskRuleError("工作日天数须在0至1000之间", "due_in_workdays", code="due_in_workdays_out_of_range")
+    return add_workdays(today, due_in_workdays)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.events import created_event
 from linzhang.domains.tasks.model import (
+    CheckedTask,
     TaskKind,
     TaskRuleError,
-    TaskStatus,
     check_category,
     check_quantity,
     check_text,
 )
-from linzhang.domains.tasks.service import TasksContext, created_event, new_task, record_change
+from linzhang.domains.tasks.records import record_change, task_row
 from linzhang.domains.tasks.tables import Plan, Task
+from linzhang.identity import Action, Principal, authorize
+from linzhang.identity.scope import system_actor
 from linzhang.vocabularies import Vocabulary
 
 
@@ -98,13 +102,21 @@ def check_plan_categories(plan: PlanFile, categories: Vocabulary) -> None:
             raise PlanError(f"plan {plan.plan.key}: point {point.key}: {exc}") from None
 
 
-def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanReport:
-    """Create the plan's tasks at its jurisdiction; points imported before are left as they are."""
+def importer(plan: PlanFile) -> Principal:
+    """The system actor that imports a plan: it assigns work and is recorded as ``plan:<key>``."""
+    return system_actor(f"plan:{plan.plan.key}", Action.ASSIGN_WORK, name=f"plan:{plan.plan.key}")
+
+
+def import_plan(session: Session, principal: Principal, ctx: TasksContext, plan: PlanFile) -> PlanReport:
+    """Create the plan's tasks at its jurisdiction; points imported before are left as they are.
+
+    Run by the command line as the plan's own system actor (:func:`importer`)."""
     header = plan.plan
     check_plan_categories(plan, ctx.categories)
     jurisdiction = ctx.lookup_jurisdiction(session, header.jurisdiction_code)
     if jurisdiction is None:
         raise PlanError(f"计划 {header.key}：辖区 {header.jurisdiction_code} 不存在，请先导入行政区划")
+    authorize(principal, Action.ASSIGN_WORK, jurisdiction.path, what="jurisdiction")
     now = ctx.clock.now()
     if session.get(Plan, header.key) is None:
         session.add(
@@ -119,7 +131,7 @@ def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanRepo
         )
         session.flush()
     existing = set(session.execute(select(Task.plan_point).where(Task.plan_key == header.key)).scalars())
-    actor = f"plan:{header.key}"
+    actor = principal.shown_as
     created: list[Task] = []
     for point in plan.points:
         if point.key in existing:
@@ -138,25 +150,24 @@ def import_plan(session: Session, ctx: TasksContext, plan: PlanFile) -> PlanRepo
             )
         except TaskRuleError as exc:
             raise PlanError(f"计划 {header.key}：{exc}") from None
-        task = new_task(
+        fields = CheckedTask(
             title=point.title,
             kind=TaskKind(point.kind),
-            status=TaskStatus.OPEN,
-            code=jurisdiction.code,
-            path=jurisdiction.path,
-            level=jurisdiction.level,
             due_date=point.due_date or header.default_due_date,
             target_quantity=quantity,
             unit=point.unit,
             description=description,
             category=point.category,
             lead_department="、".join(point.lead_departments) or None,
-            cooperating=point.cooperating_departments,
-            parent_id=None,
-            plan_key=header.key,
-            plan_point=point.key,
+        )
+        task = task_row(
+            fields,
+            jurisdiction,
             actor=actor,
             now=now,
+            plan_key=header.key,
+            plan_point=point.key,
+            cooperating=point.cooperating_departments,
         )
         created.append(task)
     session.add_all(created)

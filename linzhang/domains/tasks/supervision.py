@@ -7,7 +7,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, or_, select
+import msgspec
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
@@ -15,6 +16,9 @@ from linzhang.clock import SHANGHAI
 from linzhang.contracts import TaskCommented, TaskSummonsPlanned, TaskSummonsRecorded, TaskSupervised
 from linzhang.deadlines import days_overdue
 from linzhang.domains.jurisdictions import public as jurisdictions
+from linzhang.domains.tasks.context import TasksContext
+from linzhang.domains.tasks.events import snapshot
+from linzhang.domains.tasks.listing import BY_DUE_DATE
 from linzhang.domains.tasks.model import (
     PLACE_MAX,
     TEXT_MAX,
@@ -25,34 +29,25 @@ from linzhang.domains.tasks.model import (
     check_supervision,
     check_text,
 )
-from linzhang.domains.tasks.service import (
-    TasksContext,
-    TaskView,
-    changed,
-    escalations_of,
-    get_task,
-    record_change,
-    snapshot,
-)
+from linzhang.domains.tasks.records import changed, record_change
+from linzhang.domains.tasks.service import get_task
 from linzhang.domains.tasks.tables import Escalation, Summons, Task
-from linzhang.errors import Conflict, InvalidInput, NotFound, PermissionDenied, not_found
+from linzhang.domains.tasks.views import TaskView, escalations_of
+from linzhang.errors import Conflict, InvalidInput, NotFound, not_found
 from linzhang.identity import Action, Principal, authorize
 from linzhang.identity.scope import subtree_of
-from linzhang.pagination import CursorDate, CursorId64, decode_cursor, encode_cursor
 from linzhang.paths import in_subtree, path_codes
 from linzhang.vocabularies import KINDS, STATUSES
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
+class Count(msgspec.Struct, frozen=True):
     code: str
     name: str
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class BoardItem:
+class BoardItem(msgspec.Struct, frozen=True):
     task_id: int
     title: str
     kind: str
@@ -75,8 +70,7 @@ class BoardItem:
     climb_names: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Board:
+class Board(msgspec.Struct, frozen=True):
     as_of: dt.date
     level: str
     total: int
@@ -109,9 +103,7 @@ def escalation_board(
         raise InvalidInput(
             "层级须为 city（市）、district（区县）或 township（乡镇街道）", code="level_invalid", field="level"
         )
-    if not principal.is_admin and LEVELS.index(level) < LEVELS.index(_level_of(principal.path)):
-        raise PermissionDenied("只有本层级及以上可以查看该层级的督办看板", code="board_level_above")
-    authorize(principal, Action.READ, subtree_of(principal), what="board")
+    authorize(principal, Action.READ_BOARD, subtree_of(principal), what="board", level_depth=LEVELS.index(level) + 1)
     today = ctx.today()
     held = and_(
         Task.status != TaskStatus.DONE.value,
@@ -140,14 +132,8 @@ def escalation_board(
         for index, count in session.execute(select(bucket, func.count()).where(held).group_by(bucket))
     }
     labels = ctx.policy.buckets()
-    query = select(Task).where(held)
-    after = decode_cursor(cursor, tuple[CursorDate, CursorId64])
-    if after is not None:
-        due, last_id = after
-        query = query.where(or_(Task.due_date > due, and_(Task.due_date == due, Task.id > last_id)))
-    tasks = list(session.execute(query.order_by(Task.due_date, Task.id).limit(limit + 1)).scalars())
-    more = len(tasks) > limit
-    tasks = tasks[:limit]
+    page = BY_DUE_DATE.page(session, select(Task).where(held), cursor, limit, scalars=True)
+    tasks: list[Task] = page.items
     climbs = escalations_of(session, [task.id for task in tasks])
     paths = {task.id: path_codes(task.jurisdiction_path) for task in tasks}
     ladders = {task.id: [task.jurisdiction_code, *(climb.to_code for climb in climbs[task.id])] for task in tasks}
@@ -193,7 +179,7 @@ def escalation_board(
         ],
         aging=[Count(label, label, aging_rows.get(index, 0)) for index, label in enumerate(labels)],
         items=items,
-        next=encode_cursor([tasks[-1].due_date.isoformat(), tasks[-1].id]) if more else None,
+        next=page.next,
     )
 
 
@@ -209,8 +195,7 @@ def _check_district(session: Session, principal: Principal, code: str) -> None:
     authorize(principal, Action.READ, district.path, what="jurisdiction")
 
 
-@dataclass(frozen=True, slots=True)
-class WeekCount:
+class WeekCount(msgspec.Struct, frozen=True):
     week_start: dt.date  # a Monday
     count: int
 
@@ -337,8 +322,7 @@ class SummonsRequest:
     minutes: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SummonsView:
+class SummonsView(msgspec.Struct, frozen=True):
     id: int
     task_id: int
     status: str  # planned | held
