@@ -54,9 +54,13 @@ BUSINESS_RULES = {
     "jurisdiction_required",  # an account bound to no jurisdiction names one
     "password_too_common",
     "password_is_username",
-    # the content of an uploaded file (a GPX or GeoJSON track), which no schema of the body describes
+    # the content of an uploaded file (a GPX or GeoJSON track, a photo), which no schema of the body describes
     "track_empty",
     "track_invalid",
+    "photo_empty",
+    "photo_type_not_allowed",
+    "photo_unreadable",
+    "photo_too_many_pixels",
     # against today
     "as_of_in_future",
 }
@@ -104,6 +108,10 @@ def seed(container: Container) -> dict[str, int]:
             json={"name": "张三", "post": "村林长", "role": "chief", "jurisdiction_code": "500101001001"},
         )
         assert chief.status_code == 201, chief.text
+        # The village chief's account is that chief's: it patrols and reports from the field (a bare
+        # account would be refused as no patroller, and those operations never reach their rules).
+        with container.transaction() as session:
+            session.execute(update(User).where(User.id == ids["village-chief"]).values(chief_id=chief.json()["id"]))
         year = str(dt.date.today().year)
         assert api.post("/assessments", "admin", json={"period": year}).status_code == 201
     return ids
