@@ -41,3 +41,23 @@ class PatrolJudged(Event, frozen=True, kw_only=True):
     distance_m: float
     duration_s: float
     reason_codes: tuple[str, ...] = ()
+
+
+class PatrolMonthClosed(Event, frozen=True, kw_only=True):
+    """The month-end check closed one person's month: their valid patrol days against the requirement.
+
+    Published once per person-month for everyone who held their post the whole month (whoever joined or
+    left during it owes no whole month's days and is not judged); ``event_id`` is derived from the
+    person-month, so a repeated publication is the same event.
+    """
+
+    person_kind: str  # ranger | chief
+    person_id: int
+    person_name: str
+    post: str  # ranger | supervisor | village_chief | township_chief
+    jurisdiction_code: str
+    path: str
+    year: int
+    month: int
+    valid_days: int
+    required_days: int

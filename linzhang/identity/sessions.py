@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from linzhang.clock import Clock
 from linzhang.errors import PermissionDenied, Unauthorized
 from linzhang.identity.passwords import Passwords
-from linzhang.identity.scope import Action, Principal, Role
+from linzhang.identity.scope import ROLE_NAMES, Action, Principal, Role
 from linzhang.identity.tables import User, WebSession
 
 SECRET_BYTES = 32
@@ -73,7 +73,9 @@ def sign_in(
     if user is None or not valid or not user.active:
         raise Unauthorized("用户名或密码错误，或账号已停用", code="bad_credentials")
     if Role(user.role) not in roles:
-        raise PermissionDenied("系统对接账号不能登录页面，请使用接口", code="role_not_for_pages")
+        if Role(user.role) is Role.INTEGRATION:
+            raise PermissionDenied("系统对接账号不能登录页面，请使用接口", code="role_not_for_pages")
+        raise PermissionDenied(f"{ROLE_NAMES[Role(user.role)]}账号不能登录此页面", code="role_not_for_pages")
     now = clock.now()
     session.execute(delete(WebSession).where(WebSession.expires_at <= now))
     cookie_value = secrets.token_urlsafe(SECRET_BYTES)

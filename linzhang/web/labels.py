@@ -16,7 +16,7 @@ from linzhang.vocabularies import KINDS, LEVELS, POSTS, STATUSES
 STATUS = {term.code: term.name for term in STATUSES.terms}
 KIND = {term.code: term.name for term in KINDS.terms}
 LEVEL = {term.code: term.name for term in LEVELS.terms}
-ROLE = {"admin": "系统管理员", "office": "林长办", "chief": "林长", "integration": "系统对接"}
+ROLE = {"admin": "系统管理员", "office": "林长办", "chief": "林长", "integration": "系统对接", "ranger": "护林员"}
 REASON = {
     "assigned": "交办",
     "escalated": "上升督办",

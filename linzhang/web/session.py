@@ -46,8 +46,13 @@ class Viewer:
 
     @property
     def sees_board(self) -> bool:
-        """The escalation board is the city's and each district's."""
-        return self.level in BOARD_LEVELS
+        """The escalation board is the city's and each district's (a ranger's pages are the patrols')."""
+        return self.level in BOARD_LEVELS and self.principal.role is not Role.RANGER
+
+    @property
+    def sees_inbox(self) -> bool:
+        """The inbox (我的待办) is a jurisdiction's: chiefs' and offices', never a ranger's."""
+        return bool(self.principal.jurisdiction_code) and self.principal.role is not Role.RANGER
 
     @property
     def home(self) -> str:

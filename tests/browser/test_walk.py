@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,6 +79,13 @@ def test_the_daily_walk(context: BrowserContext, live_server: LiveServer, reques
     expect(city.locator("#chart-districts canvas")).to_be_visible()
     expect(board_item(city, "松材线虫病疫木清理")).to_be_visible()
     shot(city, "board-desktop")
+    # This month's patrol compliance per district, each leading to its people.
+    compliance = city.locator("#patrol-compliance")
+    expect(compliance).to_contain_text("巡林履职（按区县）")
+    expect(compliance.locator("th").first).to_have_text("区县")
+    compliance.get_by_role("link", name="万州区").click()
+    expect(city).to_have_url(re.compile(r"/patrols/compliance\?code=500101&month=\d{4}-\d{2}$"))
+    expect(city.locator("h1")).to_contain_text("万州区")
     city.close()
 
     # A village chief on a phone reports progress without a full reload, then submits the issue.

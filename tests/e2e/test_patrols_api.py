@@ -15,14 +15,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from linzhang.bus.tables import events_table
 from linzhang.container import Container
 from linzhang.contracts.patrols import PatrolJudged
 from linzhang.domains.patrols.importer import read_rangers
 from linzhang.domains.patrols.model import InvalidPatrolInput
-from linzhang.domains.patrols.service import PatrolsContext, import_areas, import_rangers
+from linzhang.domains.patrols.service import PatrolsContext, check_month_end, import_areas, import_rangers
 from linzhang.domains.patrols.tables import patrols_table, points_table, rangers_table
 from linzhang.identity import Role
 from linzhang.identity.tables import users_table
+from tests.support.bus import drain
 from tests.support.tracks import START, shifted, square, to_geojson, to_gpx, track
 from tests.support.world import PASSWORD, Api, add_user, api_client, seed_tree
 
@@ -465,3 +467,57 @@ def test_the_import_commands(world: Container, tmp_path: Path) -> None:
     stored = runner.invoke(cli, ["import", "areas", str(areas_file)], env=env)
     assert stored.exit_code == 0, stored.output
     assert "已导入 1 个村的巡护区域" in stored.output
+
+
+def appoint(api: Api, name: str, code: str, term_start: str) -> dict:  # type: ignore[type-arg]
+    response = api.post(
+        "/chiefs",
+        "wz-office",
+        json={"name": name, "post": "书记", "role": "chief", "jurisdiction_code": code, "term_start": term_start},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_chiefs_without_a_patrol_are_counted_and_get_the_month_end_issue(api: Api, world: Container) -> None:
+    village = appoint(api, "村林长", VILLAGE, "2026-09-01")
+    township = appoint(api, "镇林长", TOWNSHIP, "2026-09-01")
+    appoint(api, "区林长", "500101", "2026-09-01")  # above the township: no patrol requirement
+    late = appoint(api, "新镇长", "500101002", "2026-10-20")  # joined during October
+    drain(world)
+    october = api.get("/compliance", "wz-office", params={"month": "2026-10", "jurisdiction_code": "500101"}).json()
+    people = {p["name"]: p for p in october["items"]}
+    assert set(people) == {"村林长", "新镇长", "镇林长"}
+    assert (people["村林长"]["person_kind"], people["村林长"]["person_id"]) == ("chief", village["id"])
+    assert (people["村林长"]["post"], people["村林长"]["valid_days"], people["村林长"]["required_days"]) == (
+        "village_chief",
+        0,
+        4,
+    )
+    assert (people["镇林长"]["post"], people["镇林长"]["valid_days"], people["镇林长"]["required_days"]) == (
+        "township_chief",
+        0,
+        1,
+    )
+    assert october["met"] == 0
+    # August: nobody was in post yet.
+    august = api.get("/compliance", "wz-office", params={"month": "2026-08", "jurisdiction_code": "500101"}).json()
+    assert august["items"] == []
+    with world.transaction() as session:
+        assert check_month_end(session, world.context(PatrolsContext), 2026, 10) == 2
+        reported = [
+            json.loads(p)
+            for p in session.execute(
+                select(events_table.c.payload).where(events_table.c.event_type == "ProblemReported")
+            ).scalars()
+        ]
+    references = sorted(r["reference"] for r in reported)
+    assert references == sorted([f"2026-10:chief:{village['id']}", f"2026-10:chief:{township['id']}"])
+    assert late["id"] not in {int(r.split(":")[2]) for r in references}
+    # The replaced village chief's term ended: in post for part of November only, they owe nothing for it.
+    replaced = api.post(f"/chiefs/{village['id']}/replace", "wz-office", json={"name": "接任村长", "post": "书记"})
+    assert replaced.status_code in (200, 201), replaced.text
+    drain(world)
+    this_month = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
+    now = api.get("/compliance", "wz-office", params={"month": this_month, "jurisdiction_code": VILLAGE}).json()
+    assert {p["name"] for p in now["items"]} == {"接任村长", "村林长"}

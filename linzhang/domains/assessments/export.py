@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from linzhang.domains.assessments.model import COMPONENTS, Rubric, exact, parse_period
+from linzhang.domains.assessments.model import Rubric, exact, parse_period
 from linzhang.domains.assessments.service import DeductionView, RunView, ScoreView
 from linzhang.vocabularies import LEVEL_AREAS, LEVEL_SHEETS
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
@@ -78,14 +78,14 @@ def _headers(rubric: Rubric, level: str) -> list[str]:
     if level not in ("city", "district"):
         columns.append("所属区县")
     columns += ["总分", "等级"]
-    for component in COMPONENTS:
+    for component in rubric.components:
         label = rubric.labels[component]
         columns += [f"{label}得分", f"{label}折算分（权重{exact(rubric.weights[component])}）"]
     columns += ["加分", "一票否决", "扣分项数", "扣分明细（任务、责任单位、原因、对总分的影响）"]
     return columns
 
 
-def _row(row: ScoreView, level: str) -> list[Any]:
+def _row(row: ScoreView, level: str, rubric: Rubric) -> list[Any]:
     values: list[Any] = [
         row.rank if row.rank is not None else "—",
         row.city_rank if row.city_rank is not None else "—",
@@ -95,7 +95,7 @@ def _row(row: ScoreView, level: str) -> list[Any]:
     if level not in ("city", "district"):
         values.append(row.district_name or row.district_code or "")
     values += [row.score if row.score is not None else "不参评", row.grade or "—"]
-    for component in COMPONENTS:
+    for component in rubric.components:
         value = row.components.get(component)
         weighted = row.weighted.get(component)
         values += [value if value is not None else "不适用", weighted if weighted is not None else "不适用"]
@@ -138,7 +138,7 @@ def _sheet(book: Workbook, run: RunView, rubric: Rubric, level: str, rows: Seque
     ranks = {1, 2, headers.index("扣分项数") + 1}
     wrap = len(headers)
     for row in rows:
-        sheet.append(_row(row, level))
+        sheet.append(_row(row, level, rubric))
         for index, cell in enumerate(sheet[sheet.max_row], start=1):
             cell.border = BORDER
             _as_text(cell)

@@ -1,4 +1,5 @@
-"""The assessments' ledger and task projection, kept from the tasks domain's events only.
+"""The assessments' ledger and task projection, kept from the tasks domain's events, and the closed
+patrol months (巡林履职) from the patrols domain's month-end check.
 
 The projection keeps history, not only the latest state: every figure with its revision and day, the
 day a task came to be and the day it was split, and every completion, escalation and send-back with its
@@ -30,9 +31,11 @@ from linzhang.contracts import (
     TaskSubmitted,
     TaskSupervised,
 )
+from linzhang.contracts.patrols import PatrolMonthClosed
 from linzhang.db import insert_or_ignore
 from linzhang.domains.assessments.tables import figures_table as figures
 from linzhang.domains.assessments.tables import ledger_table as ledger
+from linzhang.domains.assessments.tables import patrol_months_table as patrol_months
 from linzhang.domains.assessments.tables import tracked_table as tracked
 from linzhang.paths import path_codes
 
@@ -169,6 +172,30 @@ def on_state(session: Session, event: TaskSubmitted | TaskSupervised) -> None:
     _track(session, event.task)
 
 
+def on_patrol_month_closed(session: Session, event: PatrolMonthClosed) -> None:
+    """A person's closed patrol month, once: a repeated event (or the same month told again) is ignored."""
+    following = dt.date(event.year + event.month // 12, event.month % 12 + 1, 1)
+    _insert_ignoring_duplicates(
+        session,
+        patrol_months,
+        {
+            "person_kind": event.person_kind,
+            "person_id": event.person_id,
+            "year": event.year,
+            "month": event.month,
+            "month_end": following - dt.timedelta(days=1),
+            "person_name": event.person_name[:50],
+            "post": event.post,
+            "jurisdiction_code": event.jurisdiction_code,
+            "path": event.path,
+            "valid_days": event.valid_days,
+            "required_days": event.required_days,
+            **_codes(event.path),
+        },
+        ["person_kind", "person_id", "year", "month"],
+    )
+
+
 def register(registry: SubscriberRegistry) -> None:
     name = "assessments.ledger"
     registry.subscribe(name, TaskCreated, on_created)
@@ -180,6 +207,8 @@ def register(registry: SubscriberRegistry) -> None:
     registry.subscribe(name, TaskSentBack, on_sent_back)
     registry.subscribe(name, TaskSubmitted, on_state)
     registry.subscribe(name, TaskSupervised, on_state)
+    # Patrol months carry no task: their own subscriber, outside the task-ordered batches.
+    registry.subscribe("assessments.patrols", PatrolMonthClosed, on_patrol_month_closed)
     # After a sweep, thousands of deliveries: many in one transaction, each through its handler above.
     # Ordered by task, so two batches lock the tracked rows in one order (a task's own events keep theirs).
     registry.subscribe_batch_of_handlers(name, order=_task_of)

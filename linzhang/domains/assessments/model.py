@@ -16,7 +16,11 @@ from decimal import Decimal
 
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
-COMPONENTS = ("target_completion", "timeliness", "escalations", "issue_rectification")
+# Every component a rubric may name, in the order they are shown; the first four are required.
+COMPONENTS = ("target_completion", "timeliness", "escalations", "issue_rectification", "patrol_duty")
+REQUIRED_COMPONENTS = COMPONENTS[:4]
+# 巡林履职: a rubric without it (an installation's older assessment.toml) never scores patrols.
+OPTIONAL_COMPONENTS = ("patrol_duty",)
 # ASCII digits only, and nothing around them: ``２０２６``, `` 2021`` and ``2021\n`` are not periods.
 _PERIOD = re.compile(r"([0-9]{4})(?:Q([1-4]))?", re.ASCII)
 
@@ -81,6 +85,11 @@ class Rubric:
     ranking_within: Mapping[str, str] = field(default_factory=dict)
     issuing_unit: str = ""  # printed on the workbook's pages
 
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The components this rubric scores, in the order they are shown."""
+        return tuple(name for name in COMPONENTS if name in self.weights)
+
     def group_level(self, level: str) -> str:
         return self.ranking_within.get(level, "city")
 
@@ -103,11 +112,18 @@ class Rubric:
 def parse_rubric(raw: Mapping[str, object]) -> Rubric:
     """Check and build the rubric from the parsed TOML."""
     components = raw.get("components")
-    if not isinstance(components, dict) or set(components) != set(COMPONENTS):
-        raise RubricError(f"components must be exactly {', '.join(COMPONENTS)}")
+    if (
+        not isinstance(components, dict)
+        or not set(REQUIRED_COMPONENTS) <= set(components)
+        or not set(components) <= set(COMPONENTS)
+    ):
+        raise RubricError(
+            f"components must be exactly {', '.join(REQUIRED_COMPONENTS)}"
+            f" (and optionally {', '.join(OPTIONAL_COMPONENTS)})"
+        )
     weights: dict[str, float] = {}
     labels: dict[str, str] = {}
-    for name in COMPONENTS:
+    for name in (name for name in COMPONENTS if name in components):
         entry = components[name]
         weight = entry.get("weight") if isinstance(entry, dict) else None
         if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
@@ -167,6 +183,24 @@ class Deduction:
     task_id: int | None
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class PatrolMonthFact:
+    """One person's closed patrol month: valid patrol days against the requirement of their post."""
+
+    year: int
+    month: int
+    person_kind: str  # ranger | chief
+    person_id: int
+    name: str  # with the post's name: 护林员李四
+    valid_days: int
+    required_days: int
+
+    @property
+    def fulfilment(self) -> float:
+        """min(1, valid / required); a month that requires nothing is fulfilled."""
+        return 1.0 if self.required_days <= 0 else min(1.0, self.valid_days / self.required_days)
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the ledger says of one jurisdiction's subtree for the period."""
@@ -184,6 +218,8 @@ class Facts:
     # (bonus item key, reason)
     bonuses: Sequence[tuple[str, str]] = ()
     veto: str | None = None
+    # person-months closed in the period (up to the assessment date)
+    patrol_months: Sequence[PatrolMonthFact] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +292,27 @@ def score_components(facts: Facts, rubric: Rubric) -> list[ComponentScore]:
         components.append(ComponentScore("issue_rectification", max(0.0, 100 - sum(d.points for d in lost)), lost))
     else:
         components.append(ComponentScore("issue_rectification", None))
+    if "patrol_duty" in rubric.weights:
+        components.append(_patrol_duty(facts.patrol_months))
     return components
+
+
+def _patrol_duty(months: Sequence[PatrolMonthFact]) -> ComponentScore:
+    """巡林履职: the mean of min(1, valid / required) over the person-months closed, times 100."""
+    if not months:
+        return ComponentScore("patrol_duty", None)
+    share = 100 / len(months)
+    lost = [
+        Deduction(
+            "patrol_duty",
+            f"{m.name} {m.year}年{m.month}月有效巡林 {m.valid_days} 天，要求 {m.required_days} 天",
+            share * (1 - m.fulfilment),
+            None,
+        )
+        for m in sorted(months)
+        if m.fulfilment < 1
+    ]
+    return ComponentScore("patrol_duty", max(0.0, 100 - sum(d.points for d in lost)), lost)
 
 
 def score(facts: Facts, rubric: Rubric) -> Score:

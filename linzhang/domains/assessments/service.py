@@ -23,6 +23,7 @@ from linzhang.deadlines import finished_late
 from linzhang.domains.assessments.model import (
     Deduction,
     Facts,
+    PatrolMonthFact,
     Period,
     PeriodError,
     Rubric,
@@ -36,6 +37,7 @@ from linzhang.domains.assessments.model import (
 from linzhang.domains.assessments.tables import bonuses_table as bonuses
 from linzhang.domains.assessments.tables import figures_table as figures
 from linzhang.domains.assessments.tables import ledger_table as ledger
+from linzhang.domains.assessments.tables import patrol_months_table as patrol_months
 from linzhang.domains.assessments.tables import results_table as results
 from linzhang.domains.assessments.tables import runs_table as runs
 from linzhang.domains.assessments.tables import tracked_table as tracked
@@ -50,6 +52,8 @@ from linzhang.references import JurisdictionRef
 from linzhang.vocabularies import LEVEL_CODES as LEVELS
 
 CODE_COLUMNS = ("city_code", "district_code", "township_code", "village_code")
+# The posts of a closed patrol month as a deduction names them (the patrols domain's codes).
+POST_NAMES = {"ranger": "护林员", "supervisor": "监管员", "village_chief": "村级林长", "township_chief": "乡镇级林长"}
 # Deductions kept with each stored result, largest first; the rest are counted.
 DEDUCTIONS_KEPT = 200
 # Quantities are stored as ten-thousandths (ScaledDecimal).
@@ -96,6 +100,7 @@ class _Collected:
     escalated: dict[int, int] = field(default_factory=dict)
     issues: list[tuple[int, bool]] = field(default_factory=list)
     sent_back: list[int] = field(default_factory=list)
+    patrol_months: list[PatrolMonthFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +228,37 @@ def _collect(
                 bucket.sent_back.append(task_id)
         if task_id not in notes:
             notes[task_id] = _TaskNote(title, unit, owner)
+    _collect_patrol_months(session, period, as_of, scope_path, collected)
     return collected, notes
+
+
+def _collect_patrol_months(
+    session: Session, period: Period, as_of: dt.date, scope_path: str | None, collected: dict[str, _Collected]
+) -> None:
+    """巡林履职: the person-months of the period closed by ``as_of`` (a month counts once it has ended)."""
+    months = select(
+        patrol_months.c.year,
+        patrol_months.c.month,
+        patrol_months.c.person_kind,
+        patrol_months.c.person_id,
+        patrol_months.c.person_name,
+        patrol_months.c.post,
+        patrol_months.c.valid_days,
+        patrol_months.c.required_days,
+        *(patrol_months.c[c] for c in CODE_COLUMNS),
+    ).where(
+        patrol_months.c.month_end >= period.start,
+        patrol_months.c.month_end <= min(period.end, as_of),
+    )
+    if scope_path is not None:
+        months = months.where(in_subtree(patrol_months.c.path, scope_path))
+    for year, month, kind, person_id, name, post, valid, required, *codes in session.execute(
+        months.execution_options(yield_per=20_000)
+    ):
+        fact = PatrolMonthFact(year, month, kind, person_id, f"{POST_NAMES.get(post, '')}{name}", valid, required)
+        for code in codes:
+            if code:
+                collected[code].patrol_months.append(fact)
 
 
 def _facts(collected: _Collected | None, bonus: list[tuple[str, str]], veto: str | None) -> Facts:
@@ -236,6 +271,7 @@ def _facts(collected: _Collected | None, bonus: list[tuple[str, str]], veto: str
         sent_back=c.sent_back,
         bonuses=bonus,
         veto=veto,
+        patrol_months=c.patrol_months,
     )
 
 

@@ -87,6 +87,29 @@ class LedgerLine(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class PatrolMonth(Base):
+    """One person's closed patrol month (PatrolMonthClosed), once per person-month: 巡林履职's source."""
+
+    __tablename__ = "assessments_patrol_months"
+    __table_args__ = (Index("ix_assessments_patrol_months_end", "month_end"),)
+
+    person_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month_end: Mapped[dt.date] = mapped_column(Date)  # the month's last day: the month counts from then
+    person_name: Mapped[str] = mapped_column(String(50))
+    post: Mapped[str] = mapped_column(String(20))
+    jurisdiction_code: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(PathString)
+    city_code: Mapped[str] = mapped_column(String(32))
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    township_code: Mapped[str | None] = mapped_column(String(32))
+    village_code: Mapped[str | None] = mapped_column(String(32))
+    valid_days: Mapped[int] = mapped_column(Integer)
+    required_days: Mapped[int] = mapped_column(Integer)
+
+
 class Veto(Base):
     """一票否决 recorded by the city office: the grade is 不合格 whatever the points."""
 
@@ -178,6 +201,7 @@ class Result(Base):
 tracked_table = cast(Table, TrackedTask.__table__)
 ledger_table = cast(Table, LedgerLine.__table__)
 figures_table = cast(Table, TaskFigure.__table__)
+patrol_months_table = cast(Table, PatrolMonth.__table__)
 vetoes_table = cast(Table, Veto.__table__)
 bonuses_table = cast(Table, Bonus.__table__)
 runs_table = cast(Table, Run.__table__)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar.types import ControllerRouterHandler
+from sqlalchemy.orm import Session
 
 from linzhang.bus import SubscriberRegistry
+from linzhang.contracts.chiefs import ChiefAppointed, ChiefTermEnded
 from linzhang.contracts.reports import ReportBecameIssue, ReportRefused
 from linzhang.domain import Domain, Job, MenuItem, Runtime
 from linzhang.domains.patrols import service
@@ -36,9 +38,15 @@ def _context(runtime: Runtime) -> PatrolsContext:
     )
 
 
-def _subscribe(registry: SubscriberRegistry, _context: PatrolsContext) -> None:
+def _subscribe(registry: SubscriberRegistry, context: PatrolsContext) -> None:
     registry.subscribe("patrols.reports", ReportBecameIssue, service.on_report_became_issue)
     registry.subscribe("patrols.reports", ReportRefused, service.on_report_refused)
+
+    def on_chief_appointed(session: Session, event: ChiefAppointed) -> None:
+        service.on_chief_appointed(session, context, event)
+
+    registry.subscribe("patrols.chiefs", ChiefAppointed, on_chief_appointed)
+    registry.subscribe("patrols.chiefs", ChiefTermEnded, service.on_chief_term_ended)
 
 
 def _jobs(runtime: Runtime, context: PatrolsContext) -> Sequence[Job]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from linzhang.bus import publish
 from linzhang.clock import Clock
-from linzhang.contracts.patrols import PatrolJudged, RangerRegistered, RangerReplaced
+from linzhang.contracts.chiefs import ChiefAppointed, ChiefTermEnded
+from linzhang.contracts.patrols import PatrolJudged, PatrolMonthClosed, RangerRegistered, RangerReplaced
 from linzhang.contracts.reports import ProblemReported, ReportBecameIssue, ReportRefused
 from linzhang.domains.jurisdictions import public as jurisdictions
 from linzhang.domains.patrols.model import (
@@ -35,6 +37,7 @@ from linzhang.domains.patrols.model import (
     required_days,
 )
 from linzhang.domains.patrols.tables import (
+    ChiefPost,
     FieldReport,
     MonthCheck,
     Patrol,
@@ -49,7 +52,7 @@ from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.scope import subtree_of
-from linzhang.media.service import attach, store_photo
+from linzhang.media.service import attach, owner_rule, store_photo
 from linzhang.media.store import PhotoStore
 from linzhang.media.upload import limits_of
 from linzhang.pagination import CursorId32, CursorId64, Page, decode_cursor, page_of
@@ -288,6 +291,38 @@ def get_ranger(session: Session, principal: Principal, ranger_id: int) -> Ranger
     return _ranger_views(session, [ranger])[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _ListingScope:
+    """Where a listing may look: a subtree, narrowed for a ranger account to their own records (``own``)
+    or, for a supervisor, to their area (``area``); ``nothing`` for a ranger account without a post."""
+
+    path: str
+    area: str | None = None
+    own: int | None = None
+    nothing: bool = False
+
+
+def _listing_scope(
+    session: Session, principal: Principal, ctx: PatrolsContext, jurisdiction_code: str | None
+) -> _ListingScope:
+    """The subtree a listing of rangers or patrols covers, authorized, for the caller (one rule for both)."""
+    scope = subtree_of(principal)
+    if jurisdiction_code is not None:
+        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
+        if jurisdiction is None:
+            raise not_found("jurisdiction")
+        scope = jurisdiction.path
+    authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
+    if principal.role is not Role.RANGER:
+        return _ListingScope(scope)
+    me = _me(session, principal)
+    if me is None:
+        return _ListingScope(scope, nothing=True)
+    if me.post != Post.SUPERVISOR:
+        return _ListingScope(scope, own=me.id)
+    return _ListingScope(scope, area=me.jurisdiction_path)
+
+
 def list_rangers(
     session: Session,
     principal: Principal,
@@ -299,24 +334,14 @@ def list_rangers(
     limit: int,
 ) -> Page[RangerView]:
     """Rangers and supervisors of a jurisdiction's subtree (the caller's by default), by id."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Ranger.id == me.id)
-        else:
-            query = query.where(in_subtree(Ranger.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Ranger).where(in_subtree(Ranger.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Ranger.id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Ranger.jurisdiction_path, scope.area))
     if active is not None:
         query = query.where(Ranger.active.is_(active))
     after = decode_cursor(cursor, CursorId32)
@@ -784,24 +809,14 @@ def list_patrols(
     limit: int,
 ) -> Page[PatrolView]:
     """Patrols in the caller's scope (a ranger: their own; a supervisor: their area's), newest first."""
-    scope = subtree_of(principal)
-    if jurisdiction_code is not None:
-        jurisdiction = ctx.lookup_jurisdiction(session, jurisdiction_code)
-        if jurisdiction is None:
-            raise not_found("jurisdiction")
-        authorize(principal, Action.READ_PATROLS, jurisdiction.path, what="jurisdiction")
-        scope = jurisdiction.path
-    else:
-        authorize(principal, Action.READ_PATROLS, scope, what="jurisdiction")
-    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope))
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        if me is None:
-            return Page([], None)
-        if me.post != Post.SUPERVISOR:
-            query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == me.id)
-        else:
-            query = query.where(in_subtree(Patrol.jurisdiction_path, me.jurisdiction_path))
+    scope = _listing_scope(session, principal, ctx, jurisdiction_code)
+    if scope.nothing:
+        return Page([], None)
+    query = select(Patrol).where(in_subtree(Patrol.jurisdiction_path, scope.path))
+    if scope.own is not None:
+        query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == scope.own)
+    if scope.area is not None:
+        query = query.where(in_subtree(Patrol.jurisdiction_path, scope.area))
     if ranger_id is not None:
         query = query.where(Patrol.person_kind == "ranger", Patrol.person_id == ranger_id)
     if day_from is not None:
@@ -833,6 +848,7 @@ class PersonCompliance:
     # In post from and until (a ranger or supervisor); None for a chief, known by their patrols.
     started_on: dt.date | None = None
     ended_on: dt.date | None = None
+    jurisdiction_path: str = ""
 
     @property
     def met(self) -> bool:
@@ -872,6 +888,7 @@ def _month_compliance(
             Patrol.person_name,
             Patrol.post,
             Patrol.jurisdiction_code,
+            Patrol.jurisdiction_path,
             Patrol.day,
             Patrol.valid,
         ).where(
@@ -887,6 +904,7 @@ def _month_compliance(
             "name": ranger.name,
             "post": Post(ranger.post),
             "code": ranger.jurisdiction_code,
+            "path": ranger.jurisdiction_path,
             "days": set(),
             "patrols": 0,
             "started_on": ranger.started_on,
@@ -899,6 +917,7 @@ def _month_compliance(
                 "name": row.person_name,
                 "post": Post(row.post),
                 "code": row.jurisdiction_code,
+                "path": row.jurisdiction_path,
                 "days": set(),
                 "patrols": 0,
                 "started_on": None,
@@ -908,6 +927,28 @@ def _month_compliance(
         person["patrols"] += 1
         if row.valid:
             person["days"].add(row.day)
+    chiefs = session.execute(
+        select(ChiefPost).where(
+            in_subtree(ChiefPost.jurisdiction_path, path),
+            ChiefPost.post.is_not(None),
+            ChiefPost.started_on < following,
+            (ChiefPost.ended_on.is_(None)) | (ChiefPost.ended_on >= first),
+        )
+    ).scalars()
+    for chief in chiefs:
+        person = people.setdefault(
+            ("chief", chief.chief_id),
+            {
+                "name": chief.name or "",
+                "code": chief.jurisdiction_code,
+                "path": chief.jurisdiction_path,
+                "days": set(),
+                "patrols": 0,
+            },
+        )
+        person["post"] = Post(str(chief.post))
+        person["started_on"] = chief.started_on
+        person["ended_on"] = chief.ended_on
     names = jurisdictions.names(session, sorted({p["code"] for p in people.values()}))
     return [
         PersonCompliance(
@@ -922,6 +963,7 @@ def _month_compliance(
             p["patrols"],
             p["started_on"],
             p["ended_on"],
+            p["path"],
         )
         for (kind, person_id), p in sorted(people.items(), key=lambda item: (item[1]["code"], item[0]))
     ]
@@ -932,8 +974,8 @@ def compliance(
 ) -> Compliance:
     """Each person's valid patrol days in a month against their post's requirement, in a subtree.
 
-    People are the rangers and supervisors in post during the month and every chief who recorded a
-    patrol in it.
+    People are the rangers and supervisors in post during the month, the village and township chiefs
+    whose term overlaps it (followed from the chiefs' events) and every chief who recorded a patrol in it.
     """
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise InvalidInput("月份须为 YYYY-MM，年份在 2000 至 2100 之间", code="month_invalid", field="month")
@@ -959,11 +1001,53 @@ def compliance(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AreaCompliance:
+    """A month's compliance of everyone in one part (a district of the city, a township of a district)."""
+
+    code: str
+    name: str
+    people: int
+    met: int
+    valid_days: int
+    required_days: int
+
+    @property
+    def met_percent(self) -> int | None:
+        """The share of people meeting their requirement, in whole percent (None without people)."""
+        return round(100 * self.met / self.people) if self.people else None
+
+
+def compliance_by_area(
+    session: Session, principal: Principal, ctx: PatrolsContext, *, jurisdiction_code: str, year: int, month: int
+) -> tuple[Compliance, list[AreaCompliance]]:
+    """A month's compliance in a subtree, summed per direct child (every child, also one without people);
+    people of the jurisdiction itself (above its children) are in the whole but in no part."""
+    whole = compliance(session, principal, ctx, jurisdiction_code=jurisdiction_code, year=year, month=month)
+    parent = ctx.lookup_jurisdiction(session, whole.jurisdiction_code)
+    depth = len(path_codes(parent.path)) if parent is not None else 0
+    parts = jurisdictions.children(session, whole.jurisdiction_code)
+    sums: dict[str, list[int]] = {code: [0, 0, 0, 0] for code in parts}
+    for person in whole.people:
+        codes = path_codes(person.jurisdiction_path)
+        if len(codes) <= depth or codes[depth] not in sums:
+            continue
+        totals = sums[codes[depth]]
+        totals[0] += 1
+        totals[1] += person.met
+        totals[2] += person.valid_days
+        totals[3] += person.required_days
+    areas = [AreaCompliance(code, parts[code], *sums[code]) for code in sorted(parts)]
+    return whole, areas
+
+
 # ---------------------------------------------------------------------------------------------- field reports
 
 REPORT_TEXT_MAX_LENGTH = 2000
 REPORT_SOURCE = "patrol"
 COMPLIANCE_SOURCE = "compliance"
+# Event ids of PatrolMonthClosed are derived from the person-month within this namespace.
+MONTH_CLOSED_NAMESPACE = uuid.UUID("6f1d3c1e-2b7a-5c44-9a0e-4d3b8e5f7a21")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1129,6 +1213,17 @@ def _readable_report(session: Session, principal: Principal, report_id: int) -> 
     return report
 
 
+@owner_rule("field_report")
+def may_read_field_report(session: Session, principal: Principal, owner_ref: str) -> bool:
+    """A field report's photos are seen by whoever may read the report (a ranger: their own; a
+    supervisor: their area's; chiefs and offices: their subtree's)."""
+    try:
+        _readable_report(session, principal, int(owner_ref))
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
 def get_field_report(session: Session, principal: Principal, ctx: PatrolsContext, report_id: int) -> FieldReportView:
     return _report_views(session, ctx, [_readable_report(session, principal, report_id)])[0]
 
@@ -1174,6 +1269,35 @@ def on_report_refused(session: Session, event: ReportRefused) -> None:
         report.refusal = event.detail
 
 
+# ---------------------------------------------------------------------------------------------- chiefs
+
+CHIEF_POSTS = {"village": Post.VILLAGE_CHIEF, "township": Post.TOWNSHIP_CHIEF}
+
+
+def on_chief_appointed(session: Session, ctx: PatrolsContext, event: ChiefAppointed) -> None:
+    """A chief's term began: a village or township chief owes patrol days from its first day."""
+    jurisdiction = ctx.lookup_jurisdiction(session, event.jurisdiction_code)
+    post = CHIEF_POSTS.get(jurisdiction.level) if jurisdiction is not None else None
+    row = session.get(ChiefPost, event.chief_id, with_for_update=True)
+    if row is None:
+        row = ChiefPost(chief_id=event.chief_id)
+        session.add(row)
+    row.jurisdiction_code, row.jurisdiction_path = event.jurisdiction_code, event.path
+    row.name, row.started_on = event.name[:50], event.term_start
+    row.post = post.value if post is not None else None
+
+
+def on_chief_term_ended(session: Session, event: ChiefTermEnded) -> None:
+    """A chief's term ended (replaced or removed); the appointment may arrive after this."""
+    row = session.get(ChiefPost, event.chief_id, with_for_update=True)
+    if row is None:
+        row = ChiefPost(
+            chief_id=event.chief_id, jurisdiction_code=event.jurisdiction_code, jurisdiction_path=event.path
+        )
+        session.add(row)
+    row.ended_on = event.term_end
+
+
 # ---------------------------------------------------------------------------------------------- month end
 
 
@@ -1187,8 +1311,10 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
     """Once per month: everyone in post the whole month and below their requirement gets an issue in
     their own jurisdiction, raised by the patrol supervision (巡林履职督查) through the report intake.
 
-    Run by the scheduler for the month just ended; a month already checked is left alone. Returns how
-    many shortfalls were reported.
+    Everyone checked (in post the whole month) is also published as a closed month
+    (:class:`PatrolMonthClosed`), met or short, for the assessments' 巡林履职. Run by the scheduler for
+    the month just ended; a month already checked is left alone. Returns how many shortfalls were
+    reported.
     """
     key = f"{year:04d}-{month:02d}"
     if session.get(MonthCheck, key) is not None:
@@ -1201,7 +1327,27 @@ def check_month_end(session: Session, ctx: PatrolsContext, year: int, month: int
         # Only who held the post the whole month owes the whole month's days.
         joined_late = person.started_on is not None and person.started_on > first
         left_early = person.ended_on is not None and person.ended_on < following - dt.timedelta(days=1)
-        if person.met or joined_late or left_early:
+        if joined_late or left_early:
+            continue
+        # The assessments' 巡林履职 counts every closed person-month, met or short.
+        publish(
+            session,
+            PatrolMonthClosed(
+                event_id=uuid.uuid5(MONTH_CLOSED_NAMESPACE, f"{key}:{person.person_kind}:{person.person_id}"),
+                person_kind=person.person_kind,
+                person_id=person.person_id,
+                person_name=person.name,
+                post=person.post.value,
+                jurisdiction_code=person.jurisdiction_code,
+                path=person.jurisdiction_path,
+                year=year,
+                month=month,
+                valid_days=person.valid_days,
+                required_days=person.required_days,
+                occurred_at=now,
+            ),
+        )
+        if person.met:
             continue
         shortfalls += 1
         publish(

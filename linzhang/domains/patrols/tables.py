@@ -172,5 +172,23 @@ class MonthCheck(Base):
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ChiefPost(Base):
+    """The chiefs as patrols knows them, from the chiefs' events (ChiefAppointed, ChiefTermEnded), in
+    any order: a village or township chief owes patrol days from their term's start until its end."""
+
+    __tablename__ = "patrols_chiefs"
+    __table_args__ = (Index("ix_patrols_chiefs_path", "jurisdiction_path"),)
+
+    chief_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    jurisdiction_code: Mapped[str] = mapped_column(String(32))
+    jurisdiction_path: Mapped[str] = mapped_column(PathString)
+    # Unknown until the appointment arrives (a term's end delivered first).
+    name: Mapped[str | None] = mapped_column(String(50))
+    # village_chief | township_chief; None for a chief above the township (no patrol requirement).
+    post: Mapped[str | None] = mapped_column(String(20))
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
 field_reports_table = cast(Table, FieldReport.__table__)
 month_checks_table = cast(Table, MonthCheck.__table__)
