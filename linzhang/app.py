@@ -153,7 +153,7 @@ def create_app(
         # Errors are logged once, by the problem-details handler, through structlog.
         logging_config=None,
     )
-    describe_operations(app)
+    describe_operations(app, container)
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app

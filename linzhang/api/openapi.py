@@ -3,20 +3,27 @@
 Set in one place for every route the document lists, so that a new route is described like the others:
 the problem documents (``application/problem+json``) each operation may answer with, whether it needs a
 bearer token, and a summary taken from the handler's docstring.
+
+A handler that reads its body by hand (a multipart form) describes it with ``opt={"request_body": f}``:
+``f(container)`` gives the document's request body (its fields may depend on the configuration, such as
+the categories a form accepts).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import SecurityRequirement
+from litestar.openapi.spec import Operation, RequestBody, SecurityRequirement
 from litestar.routes import HTTPRoute
 
 from linzhang.api.problems import PROBLEM_MEDIA_TYPE, ProblemDetails
+from linzhang.container import Container
 
 BEARER: SecurityRequirement = {"bearer": []}
 
@@ -75,7 +82,21 @@ def _problem(description: str) -> ResponseSpec:
     )
 
 
-def describe_operations(app: Litestar) -> None:
+RequestBodyOf = Callable[[Container], RequestBody]
+
+
+def _operation_with(body: RequestBody) -> type[Operation]:
+    """The document's operation class for a handler whose body the framework does not read itself."""
+
+    @dataclass
+    class DescribedOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return DescribedOperation
+
+
+def describe_operations(app: Litestar, container: Container) -> None:
     """Give every operation of the document its problem responses, its security and a real summary."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
@@ -95,3 +116,6 @@ def describe_operations(app: Litestar) -> None:
                 handler.description = doc
             if doc and handler.summary is None:
                 handler.summary = summary_of(doc)
+            body_of: RequestBodyOf | None = handler.opt.get("request_body")
+            if body_of is not None:
+                handler.operation_class = _operation_with(body_of(container))

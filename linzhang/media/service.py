@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linzhang.errors import not_found
-from linzhang.identity import Principal, can_read
+from linzhang.identity import Principal, Role, can_read
 from linzhang.media.photos import PhotoFacts, PhotoLimits, inspect_photo, make_thumbnail
 from linzhang.media.store import PhotoStore, is_sha256, original_key, thumbnail_key
 from linzhang.media.tables import Photo, PhotoOwner
@@ -87,13 +88,41 @@ def attach(
         )
 
 
+# Who may read a record of a kind whose reading is narrower than its jurisdiction's scope (a ranger's
+# field report: the ranger and their supervisor): the owning domain registers the rule when imported.
+OwnerRule = Callable[[Session, Principal, str], bool]
+OWNER_RULES: dict[str, OwnerRule] = {}
+
+
+def owner_rule(owner_kind: str) -> Callable[[OwnerRule], OwnerRule]:
+    """Register who may read the records of ``owner_kind`` (and so see their photos)."""
+
+    def register(rule: OwnerRule) -> OwnerRule:
+        OWNER_RULES[owner_kind] = rule
+        return rule
+
+    return register
+
+
+def _may_see(session: Session, principal: Principal, owner_kind: str, owner_ref: str, owner_path: str) -> bool:
+    rule = OWNER_RULES.get(owner_kind)
+    if rule is not None:
+        return rule(session, principal, owner_ref)
+    # A ranger account reads only its own records (or, a supervisor, its area's): never by place alone.
+    if principal.role is Role.RANGER:
+        return False
+    return can_read(principal, owner_path)
+
+
 def photo_for(session: Session, principal: Principal, sha256: str) -> StoredPhoto:
     """The photo ``sha256`` if ``principal`` may read a record it belongs to; otherwise 照片不存在 (404),
     the same answer as for a photo that does not exist."""
     if not is_sha256(sha256):
         raise not_found("photo")
-    paths = session.execute(select(PhotoOwner.owner_path).where(PhotoOwner.sha256 == sha256)).scalars().all()
-    if not any(can_read(principal, path) for path in paths):
+    owners = session.execute(
+        select(PhotoOwner.owner_kind, PhotoOwner.owner_ref, PhotoOwner.owner_path).where(PhotoOwner.sha256 == sha256)
+    ).all()
+    if not any(_may_see(session, principal, kind, ref, path) for kind, ref, path in owners):
         raise not_found("photo")
     row = session.get(Photo, sha256)
     if row is None:

@@ -110,6 +110,13 @@ def test_a_report_in_a_villages_area_becomes_an_issue_in_that_villages_inbox(api
     missing = api.get("/field-reports/424242", "ranger-wang")
     assert other.status_code == missing.status_code == 404
     assert other.json()["code"] == missing.json()["code"] == "field_report_not_found"
+    # Another ranger of the same township sees neither the report nor its photo (nor the issue's copy
+    # of it): the same answer as for a photo that does not exist.
+    for path in (f"/photos/{photo}", f"/photos/{photo}/thumbnail"):
+        foreign = api.get(path, "ranger-wang")
+        absent = api.get(path.replace(photo, "0" * 64), "ranger-wang")
+        assert foreign.status_code == absent.status_code == 404
+        assert foreign.json()["code"] == absent.json()["code"] == "photo_not_found"
     assert [r["id"] for r in api.get("/field-reports", "ranger-wang").json()["items"]] == []
     assert [r["id"] for r in api.get("/field-reports", "wz-office").json()["items"]] == [body["id"]]
 

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter, RawBody
 
 from linzhang.api.schemas import NOT_BLANK, Id32, Id64, Month, PageLimit, documented, page_size
@@ -296,6 +297,47 @@ def report_out(view: service.FieldReportView) -> FieldReportOut:
     )
 
 
+def field_report_form(container: Container) -> RequestBody:
+    """The multipart form of a field report as the OpenAPI document gives it (what :func:`read_field_report`
+    reads): the categories are the configured ones, the photos binary parts within the media settings."""
+    media = container.settings.media
+    categories = list(_context(container).categories.codes)
+    text = Schema(
+        type=OpenAPIType.STRING,
+        min_length=1,
+        max_length=service.REPORT_TEXT_MAX_LENGTH,
+        pattern=NOT_BLANK,
+        description=f"发现的问题（不超过 {service.REPORT_TEXT_MAX_LENGTH} 字，不能全是空白）",
+    )
+    form = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["category", "text", "lon", "lat"],
+        properties={
+            "category": Schema(type=OpenAPIType.STRING, enum=categories, description="问题类别（类别表的代码）"),
+            "text": text,
+            "lon": Schema(type=OpenAPIType.NUMBER, minimum=-180, maximum=180, description="经度（WGS84）"),
+            "lat": Schema(type=OpenAPIType.NUMBER, minimum=-90, maximum=90, description="纬度（WGS84）"),
+            "patrol_id": Schema(
+                type=OpenAPIType.INTEGER, minimum=1, maximum=2**63 - 1, description="发现时所在的巡护（可省略）"
+            ),
+            "photos": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                max_items=media.max_photos_per_report,
+                description=(
+                    f"照片（JPEG、PNG 或 WebP，每张不超过 {media.max_photo_bytes // 1024} KB，"
+                    f"最多 {media.max_photos_per_report} 张）"
+                ),
+            ),
+        },
+    )
+    return RequestBody(
+        content={"multipart/form-data": OpenAPIMediaType(schema=form)},
+        required=True,
+        description="巡林发现的问题（multipart 表单）",
+    )
+
+
 def _form_text(form: FormMultiDict, name: str, *, required: bool = True) -> str | None:
     value = form.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -304,6 +346,8 @@ def _form_text(form: FormMultiDict, name: str, *, required: bool = True) -> str 
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{name} 须为文字", code="invalid_request", field=name)
+    if "\x00" in value:  # the request guard leaves multipart bodies to their readers
+        raise InvalidInput(f"{name} 不能含有 NUL 字符", code="invalid_request", field=name)
     return value.strip()
 
 
@@ -339,7 +383,7 @@ class FieldReportController(Controller):
     path = "/field-reports"
     tags = ["patrols"]
 
-    @post("/", request_max_body_size=UPLOAD_CEILING)
+    @post("/", request_max_body_size=UPLOAD_CEILING, opt={"request_body": field_report_form})
     async def report(
         self,
         request: Request,  # type: ignore[type-arg]

@@ -52,7 +52,7 @@ from linzhang.identity import Action, Principal, Role, authorize
 from linzhang.identity import service as identity
 from linzhang.identity.passwords import Passwords
 from linzhang.identity.scope import subtree_of
-from linzhang.media.service import attach, store_photo
+from linzhang.media.service import attach, owner_rule, store_photo
 from linzhang.media.store import PhotoStore
 from linzhang.media.upload import limits_of
 from linzhang.pagination import CursorId32, CursorId64, Page, decode_cursor, page_of
@@ -1211,6 +1211,17 @@ def _readable_report(session: Session, principal: Principal, report_id: int) -> 
         if not (mine or supervised):
             raise not_found("field_report")
     return report
+
+
+@owner_rule("field_report")
+def may_read_field_report(session: Session, principal: Principal, owner_ref: str) -> bool:
+    """A field report's photos are seen by whoever may read the report (a ranger: their own; a
+    supervisor: their area's; chiefs and offices: their subtree's)."""
+    try:
+        _readable_report(session, principal, int(owner_ref))
+    except (NotFound, PermissionDenied):
+        return False
+    return True
 
 
 def get_field_report(session: Session, principal: Principal, ctx: PatrolsContext, report_id: int) -> FieldReportView:
