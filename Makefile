@@ -58,8 +58,7 @@ lock-check: | $(UV)
 # `make run PORT=8001` (or HOST=0.0.0.0) serves elsewhere; by default [http] host and port. The first
 # run serves at once and loads the demo behind it (pages say 演示数据加载中 meanwhile; ADR 0020).
 run: $(RUN_STAMP)
-	$(BIN)/linzhang db upgrade
-	$(BIN)/linzhang serve --demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+	$(BIN)/linzhang serve --upgrade --demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: lock-check lint test-sqlite test-postgresql
 

@@ -71,6 +71,10 @@ def db() -> None:
 @pass_context
 def db_upgrade(ctx: _Context, revision: str) -> None:
     """Apply the migrations to the configured database."""
+    _upgrade(ctx, revision)
+
+
+def _upgrade(ctx: _Context, revision: str) -> None:
     from linzhang.db import create_db_engine
     from linzhang.db.migrate import upgrade
 
@@ -90,8 +94,13 @@ def db_upgrade(ctx: _Context, revision: str) -> None:
     is_flag=True,
     help="Load the demo (as `linzhang demo`) in the background if it is not there yet; pages say so meanwhile.",
 )
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="Apply the migrations first (as `linzhang db upgrade`), in this process: one start instead of two.",
+)
 @pass_context
-def serve(ctx: _Context, host: str | None, port: int | None, demo: bool) -> None:
+def serve(ctx: _Context, host: str | None, port: int | None, demo: bool, upgrade: bool) -> None:
     """The web app and API; without a Redis URL also the in-process workers, relay and sweeper."""
     import uvicorn
 
@@ -100,6 +109,8 @@ def serve(ctx: _Context, host: str | None, port: int | None, demo: bool) -> None
     from linzhang.monitoring import start_metrics_listener
 
     settings = ctx.settings
+    if upgrade:
+        _upgrade(ctx, "head")
     container = bootstrap(settings)
     start_metrics_listener(container)
     prepare = None

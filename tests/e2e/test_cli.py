@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, select
 
@@ -198,7 +199,10 @@ def test_user_create_then_sign_in(container: Container, settings: Settings) -> N
     assert "辖区 404 不存在" in nowhere.output
 
 
-def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
+@pytest.mark.parametrize("upgrade_in_serve", [False, True], ids=["db-upgrade-then-serve", "serve-upgrade"])
+def test_serve_runs_the_embedded_system(tmp_path: Path, upgrade_in_serve: bool) -> None:
+    """``make run`` migrates inside the serving process (``serve --upgrade``): an empty database is
+    migrated before the app answers ready, the same as ``db upgrade`` and then ``serve``."""
     import socket
     import time
     import urllib.request
@@ -207,10 +211,11 @@ def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"LINZHANG_PATHS_VAR_DIR": str(tmp_path)}
-    assert run_linzhang("db", "upgrade", env=env).returncode == 0
+    if not upgrade_in_serve:
+        assert run_linzhang("db", "upgrade", env=env).returncode == 0
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LINZHANG_")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "linzhang", "serve", "--port", str(port)],
+        [sys.executable, "-m", "linzhang", "serve", "--port", str(port), *(["--upgrade"] if upgrade_in_serve else [])],
         env={**clean, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -222,7 +227,9 @@ def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
                     assert response.status == 200
-                    assert b'"broker":"ok"' in response.read()
+                    body = response.read()
+                    assert b'"broker":"ok"' in body
+                    assert b'"database":"ok"' in body, body
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -236,6 +243,10 @@ def test_serve_runs_the_embedded_system(tmp_path: Path) -> None:
     assert server.returncode in (0, -15), log
     assert "Application shutdown complete." in log
     assert "Worker has been shut down." in log
+    # Migrated to the head either way: the server's database has every table.
+    (database,) = [path for path in tmp_path.rglob("*") if path.suffix in {".db", ".sqlite", ".sqlite3"}]
+    tables = inspect(create_engine(f"sqlite:///{database}")).get_table_names()
+    assert {"alembic_version", "tasks_tasks", "patrols_patrols"} <= set(tables)
 
 
 def test_user_passwd_disable_enable_and_list(container: Container, settings: Settings) -> None:

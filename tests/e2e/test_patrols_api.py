@@ -511,6 +511,16 @@ def test_chiefs_without_a_patrol_are_counted_and_get_the_month_end_issue(api: Ap
                 select(events_table.c.payload).where(events_table.c.event_type == "ProblemReported")
             ).scalars()
         ]
+        closed = [
+            json.loads(p)
+            for p in session.execute(
+                select(events_table.c.payload).where(events_table.c.event_type == "PatrolMonthClosed")
+            ).scalars()
+        ]
+    # The month is closed for both (0 valid days), for the assessment's 巡林履职.
+    assert sorted((c["person_id"], c["valid_days"], c["required_days"]) for c in closed) == sorted(
+        [(village["id"], 0, 4), (township["id"], 0, 1)]
+    )
     references = sorted(r["reference"] for r in reported)
     assert references == sorted([f"2026-10:chief:{village['id']}", f"2026-10:chief:{township['id']}"])
     assert late["id"] not in {int(r.split(":")[2]) for r in references}
