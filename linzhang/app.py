@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from litestar import Litestar, Request, Response, Router
@@ -14,7 +14,9 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ControllerRouterHandler
+from litestar.routes import HTTPRoute
+from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.types import AsyncAnyCallable, ControllerRouterHandler
 
 import linzhang
 from linzhang.api.bus import BusController
@@ -154,9 +156,30 @@ def create_app(
         logging_config=None,
     )
     describe_operations(app, container)
+    allow_every_method(app)
     # Outermost, so that every response (unknown routes and errors included) carries a request id.
     app.asgi_handler = request_context_middleware(app.asgi_handler)
     return app
+
+
+def allow_every_method(app: Litestar) -> None:
+    """OPTIONS answers ``Allow`` with every method of the path.
+
+    The framework's own OPTIONS handler is made with the first handlers registered at a path and keeps
+    their methods only: a path served by two handlers (GET and POST of /tasks) would list one of them.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        allow = ", ".join(sorted(route.methods))
+        for handler in route.route_handlers:
+            if handler.http_methods == {"OPTIONS"} and handler.handler_name == "options_handler":
+
+                def options_handler(scope: Any, allow: str = allow) -> Response[None]:
+                    return Response(content=None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": allow})
+
+                # The framework's handler is synchronous too (its attribute is typed for async ones).
+                handler._fn = cast("AsyncAnyCallable", options_handler)
 
 
 class _BusStarter:
