@@ -771,19 +771,25 @@ def upload_track(
     return _patrol_views(session, [patrol])[0]
 
 
+def _ranger_may_read(session: Session, principal: Principal, person_kind: str, person_id: int, path: str) -> bool:
+    """A ranger account reads its own records, a supervisor its area's; other roles are not narrowed here
+    (their scope was authorized already)."""
+    if principal.role is not Role.RANGER:
+        return True
+    me = _me(session, principal)
+    if me is None:
+        return False
+    mine = person_kind == "ranger" and person_id == me.id
+    return mine or (me.post == Post.SUPERVISOR and is_within(path, me.jurisdiction_path))
+
+
 def _readable_patrol(session: Session, principal: Principal, patrol_id: int) -> Patrol:
     patrol = session.get(Patrol, patrol_id)
     if patrol is None:
         raise not_found("patrol")
     authorize(principal, Action.READ_PATROLS, patrol.jurisdiction_path, what="patrol")
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        mine = me is not None and patrol.person_kind == "ranger" and patrol.person_id == me.id
-        supervised = (
-            me is not None and me.post == Post.SUPERVISOR and is_within(patrol.jurisdiction_path, me.jurisdiction_path)
-        )
-        if not (mine or supervised):
-            raise not_found("patrol")
+    if not _ranger_may_read(session, principal, patrol.person_kind, patrol.person_id, patrol.jurisdiction_path):
+        raise not_found("patrol")
     return patrol
 
 
@@ -1202,14 +1208,8 @@ def _readable_report(session: Session, principal: Principal, report_id: int) -> 
     if report is None:
         raise not_found("field_report")
     authorize(principal, Action.READ_PATROLS, report.reporter_path, what="field_report")
-    if principal.role is Role.RANGER:
-        me = _me(session, principal)
-        mine = me is not None and report.reporter_kind == "ranger" and report.reporter_id == me.id
-        supervised = (
-            me is not None and me.post == Post.SUPERVISOR and is_within(report.reporter_path, me.jurisdiction_path)
-        )
-        if not (mine or supervised):
-            raise not_found("field_report")
+    if not _ranger_may_read(session, principal, report.reporter_kind, report.reporter_id, report.reporter_path):
+        raise not_found("field_report")
     return report
 
 
