@@ -17,7 +17,7 @@ from linzhang.bus.tables import deliveries_table as d
 from linzhang.clock import FixedClock
 from linzhang.contracts import Event
 from linzhang.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import ON_POSTGRES, make_settings
 from tests.support.bus import (
     FailingSwitch,
     SampleRecorded,
@@ -124,6 +124,12 @@ def test_the_relay_keeps_each_subscriber_under_its_cap_of_deliveries_in_flight(m
     assert delivery_statuses(container.engine) == {"done": 20}
 
 
+@pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="SQLite has one write lock: every delivery's transaction waits its turn behind the backlog's batches, "
+    "so separate queues cannot bound an urgent delivery's wait there; the embedded mode's limit, measured on "
+    "PostgreSQL in the second pass",
+)
 def test_a_sweeps_backlog_does_not_hold_up_an_urgent_subscriber(make_container) -> None:  # type: ignore[no-untyped-def]
     registry = SubscriberRegistry()
     handled = recording_handler("test.backlog")
